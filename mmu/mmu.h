@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * mmu/: the KVM x86 shadow MMU model (Linux 3.11), the system under test.
+ *
+ * This slice is the spte layer of arch/x86/kvm/mmu.c: the spte layout, the
+ * shadow page with its 512 sptes and clear_spte_count, the split-spte
+ * primitives of both host widths and their callers, and the lockless
+ * readers.  Everything shared lives in sim/ memory and is touched only
+ * through sim/ accessors, so every load and store is a schedulable step.
+ *
+ * Memory layout (sim/ word addresses):
+ *   MMU_ADDR_LOCK              kvm->mmu_lock
+ *   MMU_ADDR_MODE + vcpu       vcpu->mode
+ *   MMU_ADDR_COUNT + sp        sp->clear_spte_count
+ *   MMU_ADDR_SPT + sp * 1024   sp->spt: 512 sptes, low word then high word
+ */
+#ifndef SPTERACE_MMU_MMU_H
+#define SPTERACE_MMU_MMU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sim/sim.h"
+
+/* ---- spte layout (mmu.h, mmu.c of 3.11, shadow paging masks) ---- */
+#define PT_PRESENT_MASK (1ull << 0)
+#define PT_WRITABLE_MASK (1ull << 1)
+#define PT_USER_MASK (1ull << 2)
+#define PT_ACCESSED_SHIFT 5
+#define PT_ACCESSED_MASK (1ull << PT_ACCESSED_SHIFT)
+#define PT_DIRTY_MASK (1ull << 6)
+#define PT_PAGE_SIZE_MASK (1ull << 7)
+#define PT64_NX_MASK (1ull << 63)
+#define SPTE_HOST_WRITEABLE (1ull << 10)
+#define SPTE_MMU_WRITEABLE (1ull << 11)
+#define PAGE_SHIFT 12
+#define PT64_BASE_ADDR_MASK (((1ull << 52) - 1) & ~((1ull << PAGE_SHIFT) - 1))
+#define PT_PAGE_TABLE_LEVEL 1
+
+#define MMIO_SPTE_GEN_LOW_SHIFT 3
+#define MMIO_SPTE_GEN_HIGH_SHIFT 52
+#define MMIO_GEN_SHIFT 19
+#define MMIO_GEN_LOW_SHIFT 9
+#define MMIO_GEN_LOW_MASK ((1u << MMIO_GEN_LOW_SHIFT) - 1)
+#define MMIO_GEN_MASK ((1u << MMIO_GEN_SHIFT) - 1)
+
+#define MMU_SPTES_PER_SP 512
+#define MMU_SP_MAX 4
+#define MMU_VCPUS_MAX SIM_CPUS_MAX
+#define MMU_PHYS_BITS 40  /* host MAXPHYADDR; pfns >= 2^20 are common */
+
+#define MMU_ADDR_LOCK 0u
+#define MMU_ADDR_MODE 8u
+#define MMU_ADDR_COUNT 32u
+#define MMU_ADDR_SPT 256u
+#define MMU_SP_WORDS (2 * MMU_SPTES_PER_SP)
+
+/* vcpu->mode values (include/linux/kvm_host.h) */
+enum {
+	OUTSIDE_GUEST_MODE = 0,
+	IN_GUEST_MODE,
+	EXITING_GUEST_MODE,
+	READING_SHADOW_PAGE_TABLES,
+};
+
+enum mmu_host_width {
+	MMU_HOST_32 = 0,   /* 32-bit PAE: split halves and clear_spte_count */
+	MMU_HOST_64,       /* 64-bit: one atomic access per spte */
+};
+
+/*
+ * Mutants, selected at run time by name.  Each brings back a historical bug
+ * or race class (docs/mutants.md will be generated from this table).
+ */
+enum mmu_mutant {
+	MMU_MUTANT_NONE = 0,
+	MMU_MUTANT_NO_CLEAR_COUNT,
+	MMU_MUTANT_SET_SPTE_LOW_FIRST,
+	MMU_MUTANT_READER_NO_LOW_RECHECK,
+	MMU_MUTANT_READER_NO_COUNT_RECHECK,
+	MMU_MUTANT_COUNT,
+};
+
+struct mmu_mutant_info {
+	const char *name;
+	const char *summary;  /* one line, for `spterace mutants` */
+	const char *origin;   /* kernel commit or race class it brings back */
+	const char *caught_by;/* the check expected to catch it */
+	const char *needs;    /* target, host width and memory model it needs */
+};
+
+const struct mmu_mutant_info *mmu_mutant_info(enum mmu_mutant m);
+/* Returns MMU_MUTANT_COUNT for an unknown name; "none" is the faithful model. */
+enum mmu_mutant mmu_mutant_by_name(const char *name);
+
+/* What the model reports to the executor (which forwards it to oracle/). */
+enum mmu_read_kind {
+	MMU_READ_LOCKLESS = 0,  /* mmu_spte_get_lockless */
+	MMU_READ_HW_WALK,       /* a hardware page-walk snapshot (atomic 64-bit) */
+};
+
+struct mmu_observer {
+	/* A logical spte write whose first store executed at `step`. */
+	void (*write_begin)(void *ctx, sim_addr sptep, uint64_t new_spte, uint64_t step);
+	/* The same write's last store has been issued by the calling CPU. */
+	void (*write_end)(void *ctx, sim_addr sptep);
+	/* A lockless read or snapshot over [start, end] returned value. */
+	void (*read)(void *ctx, sim_addr sptep, enum mmu_read_kind kind, uint64_t start,
+		     uint64_t end, uint64_t value);
+};
+
+struct kvm {
+	struct sim *sim;
+	enum mmu_host_width width;
+	enum mmu_mutant mutant;
+	uint64_t shadow_mmio_mask;
+	uint32_t mmio_generation;   /* kvm_current_mmio_generation() */
+	const struct mmu_observer *obs;
+	void *obs_ctx;
+	/* Counters: private to the lock holder or to one CPU, never shared. */
+	uint64_t read_retries;
+	uint64_t pfn_dirty_marks, pfn_accessed_marks, page_dirty_marks;
+};
+
+void mmu_init(struct kvm *kvm, struct sim *sim, enum mmu_host_width width,
+	      enum mmu_mutant mutant, const struct mmu_observer *obs, void *obs_ctx);
+
+static inline sim_addr mmu_sptep(uint32_t sp, uint32_t index)
+{
+	return MMU_ADDR_SPT + sp * MMU_SP_WORDS + 2 * index;
+}
+
+/* Pure spte predicates (no memory access). */
+bool is_mmio_spte(const struct kvm *kvm, uint64_t spte);
+bool is_shadow_present_pte(const struct kvm *kvm, uint64_t spte);
+bool is_writable_pte(uint64_t spte);
+bool is_last_spte(uint64_t spte, int level);
+bool spte_is_locklessly_modifiable(uint64_t spte);
+bool spte_has_volatile_bits(const struct kvm *kvm, uint64_t spte);
+uint64_t spte_to_pfn(uint64_t spte);
+uint64_t make_mmio_spte(const struct kvm *kvm, uint64_t gfn, unsigned access, uint32_t gen);
+uint32_t get_mmio_spte_generation(uint64_t spte);
+
+/* Writers: the caller holds mmu_lock. */
+void mmu_spte_set(struct kvm *kvm, sim_addr sptep, uint64_t new_spte);
+bool mmu_spte_update(struct kvm *kvm, sim_addr sptep, uint64_t new_spte);
+int mmu_spte_clear_track_bits(struct kvm *kvm, sim_addr sptep);
+void mmu_spte_clear_no_track(struct kvm *kvm, sim_addr sptep);
+void mark_mmio_spte(struct kvm *kvm, sim_addr sptep, uint64_t gfn, unsigned access);
+/* kvm_set_pte_rmapp for one spte: drop, or clear then set with no flush. */
+bool kvm_set_pte_rmapp_one(struct kvm *kvm, sim_addr sptep, uint64_t new_pfn,
+			   bool host_pte_writable);
+/* kvm_age_rmapp for one spte: clear A atomically; returns young. */
+bool kvm_age_rmapp_one(struct kvm *kvm, sim_addr sptep);
+/* The plain `*sptep` read of a lock holder. */
+uint64_t mmu_spte_read_locked(struct kvm *kvm, sim_addr sptep);
+
+/* Lockless side. */
+void walk_shadow_page_lockless_begin(struct kvm *kvm, uint32_t vcpu);
+void walk_shadow_page_lockless_end(struct kvm *kvm, uint32_t vcpu);
+uint64_t mmu_spte_get_lockless(struct kvm *kvm, sim_addr sptep);
+/* fast_page_fault on one leaf spte of a direct page; returns its verdict. */
+bool fast_page_fault_spte(struct kvm *kvm, uint32_t vcpu, sim_addr sptep);
+/* A hardware page walker's atomic 64-bit load of an spte. */
+uint64_t mmu_hw_walk_spte(struct kvm *kvm, sim_addr sptep);
+
+#endif

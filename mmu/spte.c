@@ -1,0 +1,661 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The spte layer of the Linux 3.11 shadow MMU (arch/x86/kvm/mmu.c), modelled
+ * function by function and barrier by barrier.  Each function names the
+ * kernel function it models; the order of shared accesses and barriers is
+ * the kernel's.  Shared memory is touched only through sim/ accessors.
+ *
+ * The split-spte protocol on a 32-bit PAE host (docs/kvm-shadow-mmu.md 3):
+ *
+ *   W1 __set_spte (not present -> anything):     high, wmb, low
+ *   W2 __update_clear_spte_fast (old not volatile): low, wmb, high, count
+ *   W3 __update_clear_spte_slow (old volatile):   xchg low, high, count
+ *   R  __get_spte_lockless: count, rmb, low, rmb, high, rmb,
+ *                           retry if low or count changed
+ *
+ * count_spte_clear bumps sp->clear_spte_count after a write of a
+ * non-present value, behind a wmb, so that a reader which assembled an old
+ * low half with a new high half across a present -> 0 -> present sequence
+ * (kvm_set_pte_rmapp, with no TLB flush in between) sees the count move and
+ * retries even when the two low halves are equal.
+ *
+ * Invariants owned here:
+ *   M1  Only lock holders write the high half; the lockless writers
+ *       (fast page fault's cmpxchg64, the CPU's A/D updates) change only
+ *       the low half.
+ *   M2  clear_spte_count moves only on W2/W3 writes of a non-present value.
+ *   M3  A logical write is reported to the observer between its first and
+ *       its last store, so the oracle sees every value the spte held.
+ */
+#include "mmu/mmu.h"
+
+#include <assert.h>
+#include <string.h>
+
+static const struct mmu_mutant_info mutants[MMU_MUTANT_COUNT] = {
+	[MMU_MUTANT_NONE] = {
+		"none", "the faithful Linux 3.11 model", "-", "-", "any",
+	},
+	[MMU_MUTANT_NO_CLEAR_COUNT] = {
+		"no-clear-count",
+		"count_spte_clear never increments clear_spte_count",
+		"c2a2ac2b563c (KVM: MMU: lockless walking shadow page table) without its count",
+		"read verdict: torn read {old low, stale high} across a present->0->present "
+		"kvm_set_pte_rmapp rewrite",
+		"spte target, 32-bit host, SC or TSO",
+	},
+	[MMU_MUTANT_SET_SPTE_LOW_FIRST] = {
+		"set-spte-low-first",
+		"__set_spte stores the low half before the high half",
+		"603e0651cfc8 (do not need atomicly to set/clear spte) with W1's order reversed",
+		"read verdict and hardware-walker check: present value with a stale high half",
+		"spte target, 32-bit host, SC or TSO",
+	},
+	[MMU_MUTANT_READER_NO_LOW_RECHECK] = {
+		"reader-no-low-recheck",
+		"__get_spte_lockless does not re-read the low half before returning",
+		"gup_get_pte-style reader without its only defence (race class 3.3 c)",
+		"read verdict: {old low, zeroed high} during a W2/W3 clear",
+		"spte target, 32-bit host, SC or TSO",
+	},
+	[MMU_MUTANT_READER_NO_COUNT_RECHECK] = {
+		"reader-no-count-recheck",
+		"__get_spte_lockless does not re-read clear_spte_count before returning",
+		"c2a2ac2b563c reader without the count check (race class 3.3 a)",
+		"read verdict: torn read across a present->0->present rewrite with equal low halves",
+		"spte target, 32-bit host, SC or TSO",
+	},
+};
+
+const struct mmu_mutant_info *mmu_mutant_info(enum mmu_mutant m)
+{
+	assert(m < MMU_MUTANT_COUNT);
+	return &mutants[m];
+}
+
+enum mmu_mutant mmu_mutant_by_name(const char *name)
+{
+	for (int m = 0; m < MMU_MUTANT_COUNT; m++)
+		if (strcmp(mutants[m].name, name) == 0)
+			return (enum mmu_mutant)m;
+	return MMU_MUTANT_COUNT;
+}
+
+/* Models: arch/x86/kvm/x86.c: kvm_set_mmio_spte_mask() (shadow paging). */
+static uint64_t mmio_spte_mask(uint32_t maxphyaddr)
+{
+	uint64_t mask = ((1ull << (52 - maxphyaddr)) - 1) << maxphyaddr;
+
+	mask |= 0x3ull << 62;   /* reserved bits 62 and 63 */
+	mask |= 1ull;           /* present: the access faults with PFERR_RSVD */
+	return mask;
+}
+
+void mmu_init(struct kvm *kvm, struct sim *sim, enum mmu_host_width width,
+	      enum mmu_mutant mutant, const struct mmu_observer *obs, void *obs_ctx)
+{
+	memset(kvm, 0, sizeof(*kvm));
+	kvm->sim = sim;
+	kvm->width = width;
+	kvm->mutant = mutant;
+	kvm->shadow_mmio_mask = mmio_spte_mask(MMU_PHYS_BITS);
+	/* kvm_current_mmio_generation(): memslots generation 0, offset near wrap. */
+	kvm->mmio_generation = (0 + MMIO_GEN_MASK - 150) & MMIO_GEN_MASK;
+	kvm->obs = obs;
+	kvm->obs_ctx = obs_ctx;
+}
+
+/* ---- predicates ---- */
+
+/* Models: mmu.c: is_mmio_spte() */
+bool is_mmio_spte(const struct kvm *kvm, uint64_t spte)
+{
+	return (spte & kvm->shadow_mmio_mask) == kvm->shadow_mmio_mask;
+}
+
+/* Models: mmu.c: is_shadow_present_pte() */
+bool is_shadow_present_pte(const struct kvm *kvm, uint64_t spte)
+{
+	return (spte & PT_PRESENT_MASK) && !is_mmio_spte(kvm, spte);
+}
+
+/* Models: mmu.c: is_writable_pte() */
+bool is_writable_pte(uint64_t spte)
+{
+	return spte & PT_WRITABLE_MASK;
+}
+
+/* Models: mmu.c: is_last_spte() */
+bool is_last_spte(uint64_t spte, int level)
+{
+	if (level == PT_PAGE_TABLE_LEVEL)
+		return true;
+	return spte & PT_PAGE_SIZE_MASK;
+}
+
+/* Models: mmu.c: spte_is_locklessly_modifiable() */
+bool spte_is_locklessly_modifiable(uint64_t spte)
+{
+	return (spte & (SPTE_HOST_WRITEABLE | SPTE_MMU_WRITEABLE)) ==
+	       (SPTE_HOST_WRITEABLE | SPTE_MMU_WRITEABLE);
+}
+
+/*
+ * Models: mmu.c: spte_has_volatile_bits()
+ *
+ * Can another agent change this spte while we hold mmu_lock?  Fast page
+ * fault may set W on a locklessly modifiable spte; the CPU may set A, and D
+ * through a writable entry.  Shadow paging has A/D masks, so the
+ * "no accessed mask" early return of EPT without A/D never applies here.
+ */
+bool spte_has_volatile_bits(const struct kvm *kvm, uint64_t spte)
+{
+	if (spte_is_locklessly_modifiable(spte))
+		return true;
+	if (!is_shadow_present_pte(kvm, spte))
+		return false;
+	if ((spte & PT_ACCESSED_MASK) &&
+	    (!is_writable_pte(spte) || (spte & PT_DIRTY_MASK)))
+		return false;
+	return true;
+}
+
+/* Models: mmu.c: spte_to_pfn() */
+uint64_t spte_to_pfn(uint64_t spte)
+{
+	return (spte & PT64_BASE_ADDR_MASK) >> PAGE_SHIFT;
+}
+
+/* Models: mmu.c: generation_mmio_spte_mask() */
+static uint64_t generation_mmio_spte_mask(uint32_t gen)
+{
+	uint64_t mask;
+
+	mask = (uint64_t)(gen & MMIO_GEN_LOW_MASK) << MMIO_SPTE_GEN_LOW_SHIFT;
+	mask |= ((uint64_t)gen >> MMIO_GEN_LOW_SHIFT) << MMIO_SPTE_GEN_HIGH_SHIFT;
+	return mask;
+}
+
+/* Models: mmu.c: get_mmio_spte_generation() */
+uint32_t get_mmio_spte_generation(uint64_t spte)
+{
+	uint32_t gen;
+
+	spte &= ~(1ull << 63) & ~(1ull << 62);  /* the mask's reserved bits */
+	gen = (spte >> MMIO_SPTE_GEN_LOW_SHIFT) & MMIO_GEN_LOW_MASK;
+	gen |= (uint32_t)((spte >> MMIO_SPTE_GEN_HIGH_SHIFT) << MMIO_GEN_LOW_SHIFT);
+	return gen & MMIO_GEN_MASK;
+}
+
+/* The value mark_mmio_spte() installs (access limited to W|U). */
+uint64_t make_mmio_spte(const struct kvm *kvm, uint64_t gfn, unsigned access, uint32_t gen)
+{
+	uint64_t mask = generation_mmio_spte_mask(gen);
+
+	access &= PT_WRITABLE_MASK | PT_USER_MASK;
+	return mask | kvm->shadow_mmio_mask | access | gfn << PAGE_SHIFT;
+}
+
+/* ---- reporting ---- */
+
+static void report_begin(struct kvm *kvm, sim_addr sptep, uint64_t v)
+{
+	if (kvm->obs && kvm->obs->write_begin)
+		kvm->obs->write_begin(kvm->obs_ctx, sptep, v, sim_last_step(kvm->sim));
+}
+
+static void report_end(struct kvm *kvm, sim_addr sptep)
+{
+	if (kvm->obs && kvm->obs->write_end)
+		kvm->obs->write_end(kvm->obs_ctx, sptep);
+}
+
+static void report_read(struct kvm *kvm, sim_addr sptep, enum mmu_read_kind kind,
+			uint64_t start, uint64_t end, uint64_t v)
+{
+	if (kvm->obs && kvm->obs->read)
+		kvm->obs->read(kvm->obs_ctx, sptep, kind, start, end, v);
+}
+
+/* page_header(__pa(sptep))->clear_spte_count */
+static sim_addr clear_spte_count_addr(sim_addr sptep)
+{
+	assert(sptep >= MMU_ADDR_SPT);
+	return MMU_ADDR_COUNT + (sptep - MMU_ADDR_SPT) / MMU_SP_WORDS;
+}
+
+/* ---- the split-spte primitives ---- */
+
+/*
+ * Models: mmu.c: count_spte_clear() (CONFIG_X86_32)
+ *
+ * The wmb orders both halves of the clear before the increment; it pairs
+ * with the rmb between the two half reads and the final re-checks in
+ * __get_spte_lockless().  Without it a reader could take the new count
+ * first, then the old low half and a cleared high half, and pass both
+ * re-checks.  The increment itself is a plain read-modify-write: only lock
+ * holders write the count.
+ */
+static void count_spte_clear(struct kvm *kvm, sim_addr sptep, uint64_t spte)
+{
+	struct sim *s = kvm->sim;
+	sim_addr count = clear_spte_count_addr(sptep);
+	uint32_t c;
+
+	if (is_shadow_present_pte(kvm, spte))
+		return;
+	sim_smp_wmb(s);
+	c = sim_load32(s, count);
+	if (kvm->mutant == MMU_MUTANT_NO_CLEAR_COUNT)
+		return;
+	sim_store32(s, count, c + 1);
+}
+
+/*
+ * Models: mmu.c: __set_spte()
+ *
+ * Only for a not-present -> anything transition.  32-bit: the high half
+ * goes first and the wmb keeps it ahead of the low half, so whoever sees
+ * the new low half (with P set) also sees the new high half.  That covers
+ * the hardware walker of another vCPU as well as the lockless readers;
+ * W1 never bumps the count, so the order is the only defence.
+ */
+static void __set_spte(struct kvm *kvm, sim_addr sptep, uint64_t spte)
+{
+	struct sim *s = kvm->sim;
+
+	if (kvm->width == MMU_HOST_64) {
+		sim_store64(s, sptep, spte);
+		report_begin(kvm, sptep, spte);
+		report_end(kvm, sptep);
+		return;
+	}
+	if (kvm->mutant == MMU_MUTANT_SET_SPTE_LOW_FIRST) {
+		sim_store32(s, sptep, (uint32_t)spte);
+		report_begin(kvm, sptep, spte);
+		sim_smp_wmb(s);
+		sim_store32(s, sptep + 1, (uint32_t)(spte >> 32));
+		report_end(kvm, sptep);
+		return;
+	}
+	sim_store32(s, sptep + 1, (uint32_t)(spte >> 32));
+	report_begin(kvm, sptep, spte);
+	sim_smp_wmb(s);
+	sim_store32(s, sptep, (uint32_t)spte);
+	report_end(kvm, sptep);
+}
+
+/*
+ * Models: mmu.c: __update_clear_spte_fast()
+ *
+ * The old value is not volatile, so nobody else can change it: plain
+ * stores suffice.  Low half first: for a clear, P disappears before the
+ * high half changes, so no reader pairs an old present low half with a new
+ * high half without seeing the low half change on its re-check.
+ */
+static void __update_clear_spte_fast(struct kvm *kvm, sim_addr sptep, uint64_t spte)
+{
+	struct sim *s = kvm->sim;
+
+	if (kvm->width == MMU_HOST_64) {
+		sim_store64(s, sptep, spte);
+		report_begin(kvm, sptep, spte);
+		report_end(kvm, sptep);
+		return;
+	}
+	sim_store32(s, sptep, (uint32_t)spte);
+	report_begin(kvm, sptep, spte);
+	sim_smp_wmb(s);
+	sim_store32(s, sptep + 1, (uint32_t)(spte >> 32));
+	report_end(kvm, sptep);
+	count_spte_clear(kvm, sptep, spte);
+}
+
+/*
+ * Models: mmu.c: __update_clear_spte_slow()
+ *
+ * The old value is volatile: fast page fault may set W, the CPU may set A
+ * or D, both in the low half only.  xchg on the low half returns exactly
+ * what they left there and is a full barrier; the high half is read plainly
+ * because no lockless agent ever writes it (M1).
+ */
+static uint64_t __update_clear_spte_slow(struct kvm *kvm, sim_addr sptep, uint64_t spte)
+{
+	struct sim *s = kvm->sim;
+	uint32_t old_low, old_high;
+
+	if (kvm->width == MMU_HOST_64) {
+		/* xchg64: a cmpxchg64 loop, as the kernel's xchg on u64 is. */
+		uint64_t old = sim_load64(s, sptep), seen;
+
+		while ((seen = sim_cmpxchg64(s, sptep, old, spte)) != old)
+			old = seen;
+		report_begin(kvm, sptep, spte);
+		report_end(kvm, sptep);
+		return old;
+	}
+	old_low = sim_xchg32(s, sptep, (uint32_t)spte);
+	report_begin(kvm, sptep, spte);
+	old_high = sim_load32(s, sptep + 1);
+	sim_store32(s, sptep + 1, (uint32_t)(spte >> 32));
+	report_end(kvm, sptep);
+	count_spte_clear(kvm, sptep, spte);
+	return old_low | (uint64_t)old_high << 32;
+}
+
+/*
+ * Models: mmu.c: __get_spte_lockless() (CONFIG_X86_32)
+ *
+ * The first rmb pairs with count_spte_clear's wmb: the count snapshot is
+ * older than the halves.  The second pairs with __set_spte's wmb: a new low
+ * half implies the new high half.  The third keeps the re-checks after the
+ * half reads.  A retry with no store anywhere since the try began could only
+ * spin, so the simulated CPU blocks until some store lands.
+ */
+static uint64_t __get_spte_lockless(struct kvm *kvm, sim_addr sptep, uint64_t *out_start)
+{
+	struct sim *s = kvm->sim;
+	sim_addr count_addr = clear_spte_count_addr(sptep);
+
+	if (kvm->width == MMU_HOST_64) {
+		uint64_t v = sim_load64(s, sptep);  /* ACCESS_ONCE(*sptep) */
+
+		*out_start = sim_last_step(s);
+		return v;
+	}
+	for (;;) {
+		uint64_t mark = sim_retry_mark(s);
+		uint32_t count, low, high;
+		bool changed;
+
+		count = sim_load32(s, count_addr);
+		*out_start = sim_last_step(s);
+		sim_smp_rmb(s);
+		low = sim_load32(s, sptep);
+		sim_smp_rmb(s);
+		high = sim_load32(s, sptep + 1);
+		sim_smp_rmb(s);
+		switch (kvm->mutant) {
+		case MMU_MUTANT_READER_NO_LOW_RECHECK:
+			changed = count != sim_load32(s, count_addr);
+			break;
+		case MMU_MUTANT_READER_NO_COUNT_RECHECK:
+			changed = low != sim_load32(s, sptep);
+			break;
+		default:
+			/* Short-circuit, as in C: the count is re-read only if low held. */
+			changed = low != sim_load32(s, sptep) ||
+				  count != sim_load32(s, count_addr);
+			break;
+		}
+		if (!changed)
+			return low | (uint64_t)high << 32;
+		kvm->read_retries++;
+		sim_retry_wait(s, mark);
+	}
+}
+
+/* ---- callers, under mmu_lock ---- */
+
+/*
+ * The lock holder's plain `*sptep`.  On a 32-bit host a u64 load is two
+ * 32-bit loads (low, then high); nothing else writes the high half while we
+ * hold the lock, and a racing low-half change is what the volatile-bits
+ * logic is for.
+ */
+uint64_t mmu_spte_read_locked(struct kvm *kvm, sim_addr sptep)
+{
+	struct sim *s = kvm->sim;
+	uint32_t low, high;
+
+	if (kvm->width == MMU_HOST_64)
+		return sim_load64(s, sptep);
+	low = sim_load32(s, sptep);
+	high = sim_load32(s, sptep + 1);
+	return low | (uint64_t)high << 32;
+}
+
+/*
+ * Models: mmu.c: mmu_spte_set()
+ *
+ * Rules for using mmu_spte_set: the spte must not be shadow-present (MMIO
+ * counts as not present).  Nothing but the two halves is written.
+ */
+void mmu_spte_set(struct kvm *kvm, sim_addr sptep, uint64_t new_spte)
+{
+	uint64_t old = mmu_spte_read_locked(kvm, sptep);  /* WARN_ON(present) */
+
+	assert(!is_shadow_present_pte(kvm, old));
+	(void)old;
+	__set_spte(kvm, sptep, new_spte);
+}
+
+/*
+ * Models: mmu.c: mmu_spte_update()
+ *
+ * Rules for using mmu_spte_update: the caller holds mmu_lock and keeps the
+ * pfn (a pfn change goes through drop_spte first).  Returns true when the
+ * old value was writable and the new one is not: a remote TLB flush is
+ * needed.  The old value is read plainly; if fast page fault could change
+ * it behind our back (volatile bits), W3's xchg gives the exact old value,
+ * so neither the flush decision nor a dirty bit is lost.
+ */
+bool mmu_spte_update(struct kvm *kvm, sim_addr sptep, uint64_t new_spte)
+{
+	uint64_t old_spte = mmu_spte_read_locked(kvm, sptep);
+	bool ret = false;
+
+	assert(is_shadow_present_pte(kvm, new_spte));
+	if (!is_shadow_present_pte(kvm, old_spte)) {
+		mmu_spte_set(kvm, sptep, new_spte);
+		return ret;
+	}
+	assert(spte_to_pfn(old_spte) == spte_to_pfn(new_spte));
+	if (!spte_has_volatile_bits(kvm, old_spte))
+		__update_clear_spte_fast(kvm, sptep, new_spte);
+	else
+		old_spte = __update_clear_spte_slow(kvm, sptep, new_spte);
+
+	if (is_writable_pte(old_spte) && !is_writable_pte(new_spte))
+		ret = true;
+	/* kvm_set_pfn_accessed/dirty for an A or D bit being cleared. */
+	if ((old_spte & PT_ACCESSED_MASK) && !(new_spte & PT_ACCESSED_MASK))
+		kvm->pfn_accessed_marks++;
+	if ((old_spte & PT_DIRTY_MASK) && !(new_spte & PT_DIRTY_MASK))
+		kvm->pfn_dirty_marks++;
+	return ret;
+}
+
+/*
+ * Models: mmu.c: mmu_spte_clear_track_bits()
+ *
+ * Present -> 0 for a leaf spte, propagating A and D to the page.  Returns 1
+ * if the old value was shadow-present (the caller then removes the rmap).
+ */
+int mmu_spte_clear_track_bits(struct kvm *kvm, sim_addr sptep)
+{
+	uint64_t old_spte = mmu_spte_read_locked(kvm, sptep);
+
+	if (!spte_has_volatile_bits(kvm, old_spte))
+		__update_clear_spte_fast(kvm, sptep, 0ull);
+	else
+		old_spte = __update_clear_spte_slow(kvm, sptep, 0ull);
+	if (!is_shadow_present_pte(kvm, old_spte))
+		return 0;
+	if (old_spte & PT_ACCESSED_MASK)
+		kvm->pfn_accessed_marks++;
+	if (old_spte & PT_DIRTY_MASK)
+		kvm->pfn_dirty_marks++;
+	return 1;
+}
+
+/*
+ * Models: mmu.c: mmu_spte_clear_no_track()
+ *
+ * For non-leaf and MMIO sptes: W2 to 0, which still bumps the count.
+ */
+void mmu_spte_clear_no_track(struct kvm *kvm, sim_addr sptep)
+{
+	__update_clear_spte_fast(kvm, sptep, 0ull);
+}
+
+/* Models: mmu.c: mark_mmio_spte() */
+void mark_mmio_spte(struct kvm *kvm, sim_addr sptep, uint64_t gfn, unsigned access)
+{
+	mmu_spte_set(kvm, sptep, make_mmio_spte(kvm, gfn, access, kvm->mmio_generation));
+}
+
+/*
+ * Models: mmu.c: kvm_set_pte_rmapp(), for one rmap entry.
+ *
+ * A writable host pte drops the spte.  Otherwise the spte is rewritten to
+ * the new pfn, read-only, not host-writable and not accessed, as a clear
+ * followed by a set, and the caller flushes once for the whole rmap: within
+ * one reader window the spte can go present(A) -> 0 -> present(B).  This is
+ * the reason clear_spte_count exists.  Returns need_flush.
+ */
+bool kvm_set_pte_rmapp_one(struct kvm *kvm, sim_addr sptep, uint64_t new_pfn,
+			   bool host_pte_writable)
+{
+	uint64_t spte = mmu_spte_read_locked(kvm, sptep), new_spte;
+
+	if (!is_shadow_present_pte(kvm, spte))
+		return false;   /* not in the rmap */
+	if (host_pte_writable) {
+		mmu_spte_clear_track_bits(kvm, sptep);  /* drop_spte */
+		return true;
+	}
+	new_spte = spte & ~PT64_BASE_ADDR_MASK;
+	new_spte |= new_pfn << PAGE_SHIFT;
+	new_spte &= ~PT_WRITABLE_MASK;
+	new_spte &= ~SPTE_HOST_WRITEABLE;
+	new_spte &= ~PT_ACCESSED_MASK;
+	mmu_spte_clear_track_bits(kvm, sptep);
+	mmu_spte_set(kvm, sptep, new_spte);
+	return true;
+}
+
+/*
+ * Models: mmu.c: kvm_age_rmapp(), for one rmap entry.
+ *
+ * clear_bit on the low half: a locked and, atomic against the CPU's A/D
+ * updates and fast page fault's cmpxchg64.  It bypasses mmu_spte_update and
+ * never bumps the count: a present -> present change of the low half only.
+ */
+bool kvm_age_rmapp_one(struct kvm *kvm, sim_addr sptep)
+{
+	uint64_t spte = mmu_spte_read_locked(kvm, sptep);
+	uint32_t old_low;
+
+	if (!is_shadow_present_pte(kvm, spte))
+		return false;
+	if (!(spte & PT_ACCESSED_MASK))
+		return false;
+	old_low = sim_and32(kvm->sim, sptep, ~(uint32_t)PT_ACCESSED_MASK);
+	report_begin(kvm, sptep, ((spte & ~0xffffffffull) | old_low) & ~PT_ACCESSED_MASK);
+	report_end(kvm, sptep);
+	return true;
+}
+
+/* ---- lockless side ---- */
+
+/*
+ * Models: mmu.c: walk_shadow_page_lockless_begin()
+ *
+ * Interrupts off holds off the TLB-flush IPI that kvm_mmu_commit_zap_page
+ * waits for before freeing shadow pages; the mode store tells the freer to
+ * send it.  The smp_mb orders the mode store before every spte load (a
+ * store-buffer pattern with the freer's page-table stores and mode load).
+ */
+void walk_shadow_page_lockless_begin(struct kvm *kvm, uint32_t vcpu)
+{
+	struct sim *s = kvm->sim;
+
+	sim_irq_disable(s);
+	sim_store32(s, MMU_ADDR_MODE + vcpu, READING_SHADOW_PAGE_TABLES);
+	sim_smp_mb(s);
+}
+
+/* Models: mmu.c: walk_shadow_page_lockless_end() */
+void walk_shadow_page_lockless_end(struct kvm *kvm, uint32_t vcpu)
+{
+	struct sim *s = kvm->sim;
+
+	/* Every spte load completes before we let the freer go. */
+	sim_smp_mb(s);
+	sim_store32(s, MMU_ADDR_MODE + vcpu, OUTSIDE_GUEST_MODE);
+	sim_irq_enable(s);
+}
+
+/* Models: mmu.c: mmu_spte_get_lockless() */
+uint64_t mmu_spte_get_lockless(struct kvm *kvm, sim_addr sptep)
+{
+	uint64_t start, v = __get_spte_lockless(kvm, sptep, &start);
+
+	report_read(kvm, sptep, MMU_READ_LOCKLESS, start, sim_last_step(kvm->sim), v);
+	return v;
+}
+
+/*
+ * Models: mmu.c: fast_pf_fix_direct_spte()
+ *
+ * The only software spte write outside mmu_lock.  cmpxchg64 (cmpxchg8b on a
+ * 32-bit host) succeeds only if the whole spte still equals what the walk
+ * read, so a torn read can only make it fail (I4); it changes the low half
+ * only (M1).
+ */
+static bool fast_pf_fix_direct_spte(struct kvm *kvm, sim_addr sptep, uint64_t spte)
+{
+	uint64_t seen = sim_cmpxchg64(kvm->sim, sptep, spte, spte | PT_WRITABLE_MASK);
+
+	if (seen == spte) {
+		report_begin(kvm, sptep, spte | PT_WRITABLE_MASK);
+		report_end(kvm, sptep);
+		kvm->page_dirty_marks++;   /* mark_page_dirty(gfn) */
+	}
+	return true;
+}
+
+/*
+ * Models: mmu.c: fast_page_fault(), for a write-protection fault on one leaf
+ * spte of a direct shadow page (page_fault_can_be_fast() already passed:
+ * error code P|W, no RSVD).
+ */
+bool fast_page_fault_spte(struct kvm *kvm, uint32_t vcpu, sim_addr sptep)
+{
+	bool ret = false;
+	uint64_t spte;
+
+	walk_shadow_page_lockless_begin(kvm, vcpu);
+	spte = mmu_spte_get_lockless(kvm, sptep);
+	if (!is_shadow_present_pte(kvm, spte)) {
+		ret = true;    /* the mapping changed: let the vCPU retry */
+		goto exit;
+	}
+	if (!is_last_spte(spte, PT_PAGE_TABLE_LEVEL))
+		goto exit;
+	if (is_writable_pte(spte)) {
+		ret = true;    /* a spurious fault from a lazily flushed TLB */
+		goto exit;
+	}
+	if (!spte_is_locklessly_modifiable(spte))
+		goto exit;
+	ret = fast_pf_fix_direct_spte(kvm, sptep, spte);
+exit:
+	walk_shadow_page_lockless_end(kvm, vcpu);
+	return ret;
+}
+
+/*
+ * The hardware page walker: one atomic 64-bit load of the entry, as the
+ * CPU's walk does (a locked cmpxchg8b is not needed: PAE walks read the
+ * entry atomically).
+ */
+uint64_t mmu_hw_walk_spte(struct kvm *kvm, sim_addr sptep)
+{
+	uint64_t v = sim_load64(kvm->sim, sptep);
+	uint64_t step = sim_last_step(kvm->sim);
+
+	report_read(kvm, sptep, MMU_READ_HW_WALK, step, step, v);
+	return v;
+}

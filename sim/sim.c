@@ -1,0 +1,836 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The deterministic simulated host: scheduler, memory models, event log.
+ *
+ * Definitions.
+ *   agent   something the scheduler can run for one step: CPU i (agent i)
+ *           or, under TSO, the store buffer of CPU i (agent cpus + i),
+ *           whose step moves its oldest store to memory.
+ *   pending the access a CPU has announced and is waiting to execute.  A
+ *           CPU runs private code freely; only shared accesses are steps.
+ *   enabled an agent that can take a step now: a CPU whose pending access
+ *           can execute (not waiting for a held lock, not a retry with no
+ *           store since its mark), or a non-empty store buffer.
+ *
+ * The scheduler runs on the host stack.  It executes the chosen CPU's
+ * pending access itself, then resumes the CPU, which runs until it
+ * announces its next access (or finishes) and switches back.  So a step is
+ * atomic with respect to every other CPU, and the order of steps is the
+ * whole story of a run.
+ *
+ * Invariants.
+ *   S1  Memory changes only at steps, and only through executed accesses
+ *       or drains.
+ *   S2  Under TSO each CPU's buffer is FIFO; a CPU's loads see its own
+ *       buffered stores (forwarding), other CPUs do not.
+ *   S3  Locked operations and smp_mb empty the issuing CPU's buffer first.
+ *   S4  Every decision is a function of the configuration, the schedule
+ *       bytes and the PRNG seeded from the configuration.
+ */
+#include "sim/sim.h"
+
+#include <assert.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/fiber.h"
+
+#define SIM_STACK_SIZE (256 * 1024)
+#define SIM_VISIBLE_MAX 64
+
+enum cpu_state {
+	CPU_ABSENT = 0,  /* not spawned in this run */
+	CPU_NEW,         /* spawned, not started */
+	CPU_PENDING,     /* waiting for its announced access to execute */
+	CPU_FINISHED,
+};
+
+/* Pending operations that are not events. */
+#define OP_RETRY_WAIT 200
+
+struct sb_entry {
+	sim_addr a;
+	uint8_t words;   /* 1 or 2 */
+	uint64_t v;
+};
+
+struct sim_cpu {
+	struct fiber fiber;
+	enum cpu_state state;
+	sim_cpu_fn fn;
+	void *arg;
+	/* The announced access. */
+	uint8_t op;
+	sim_addr a;
+	uint64_t v, v2;
+	uint64_t result;
+	uint64_t last_step;
+	bool irq_off;
+	/* Store buffer (TSO). */
+	struct sb_entry sb[SIM_SB_MAX];
+	uint32_t sb_head, sb_count;
+	uint64_t stores_issued, stores_drained;
+	jmp_buf exit_jmp;
+};
+
+struct sim_visible {
+	uint32_t cpu;
+	uint64_t seq;
+	sim_visible_fn fn;
+	void *ctx;
+};
+
+struct sim {
+	struct sim_config config;
+	struct fiber_host host;
+	struct sim_cpu cpu[SIM_CPUS_MAX];
+	uint32_t cur;                /* CPU whose code is running */
+	bool killing;                /* unwinding unfinished CPUs after a run */
+	uint32_t mem[SIM_MEM_WORDS];
+	uint64_t steps;
+	uint32_t steps_max;
+	uint64_t stores_visible;     /* stores that reached memory */
+	/* Schedule source state. */
+	size_t sched_pos;
+	uint64_t prng;
+	uint32_t agent;              /* preemption list: the running agent */
+	uint64_t preempt_at;         /* preemption list: step of next switch */
+	bool preempt_more;
+	uint32_t preempt_target;
+	/* Visibility callbacks. */
+	struct sim_visible visible[SIM_VISIBLE_MAX];
+	uint32_t visible_count;
+	/* Event log. */
+	uint64_t hash;
+	struct sim_event *log;
+	size_t log_count;
+};
+
+static const char *const ev_names[SIM_EV_COUNT] = {
+	[SIM_EV_LOAD32] = "load32",     [SIM_EV_STORE32] = "store32",
+	[SIM_EV_DRAIN32] = "drain32",   [SIM_EV_XCHG32] = "xchg32",
+	[SIM_EV_CMPXCHG32] = "cmpxchg32", [SIM_EV_AND32] = "and32",
+	[SIM_EV_OR32] = "or32",         [SIM_EV_LOAD64] = "load64",
+	[SIM_EV_STORE64] = "store64",   [SIM_EV_DRAIN64] = "drain64",
+	[SIM_EV_CMPXCHG64] = "cmpxchg64", [SIM_EV_MB] = "smp_mb",
+	[SIM_EV_WMB] = "smp_wmb",       [SIM_EV_RMB] = "smp_rmb",
+	[SIM_EV_LOCK] = "spin_lock",    [SIM_EV_UNLOCK] = "spin_unlock",
+	[SIM_EV_IRQ_OFF] = "irq_disable", [SIM_EV_IRQ_ON] = "irq_enable",
+	[SIM_EV_NOTE] = "note",         [SIM_EV_FINISH] = "finish",
+};
+
+const char *sim_ev_name(enum sim_ev k)
+{
+	if ((unsigned)k < SIM_EV_COUNT && ev_names[k])
+		return ev_names[k];
+	return "?";
+}
+
+const char *sim_result_name(enum sim_result r)
+{
+	switch (r) {
+	case SIM_DONE: return "done";
+	case SIM_DEADLOCK: return "deadlock";
+	case SIM_STEP_LIMIT: return "step-limit";
+	}
+	return "?";
+}
+
+const char *sim_mm_name(enum sim_mm m)
+{
+	switch (m) {
+	case SIM_MM_SC: return "sc";
+	case SIM_MM_TSO: return "tso";
+	default: return "?";
+	}
+}
+
+/* splitmix64: small, fast, and fully determined by its seed. */
+static uint64_t prng_next(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void hash_u64(uint64_t *h, uint64_t v)
+{
+	/* FNV-1a over the 8 bytes of v. */
+	for (int i = 0; i < 8; i++) {
+		*h ^= (v >> (8 * i)) & 0xff;
+		*h *= 0x100000001b3ull;
+	}
+}
+
+static void log_event(struct sim *s, uint32_t cpu, enum sim_ev kind, uint16_t note,
+		      sim_addr a, uint64_t v, uint64_t v2)
+{
+	uint64_t step = s->steps;
+
+	hash_u64(&s->hash, step << 32 | (uint64_t)cpu << 24 | (uint64_t)kind << 16 | note);
+	hash_u64(&s->hash, a);
+	hash_u64(&s->hash, v);
+	hash_u64(&s->hash, v2);
+	if (s->log && s->log_count < SIM_LOG_MAX) {
+		struct sim_event *e = &s->log[s->log_count++];
+
+		e->step = (uint32_t)step;
+		e->cpu = (uint8_t)cpu;
+		e->kind = (uint8_t)kind;
+		e->note = note;
+		e->addr = a;
+		e->value = v;
+		e->value2 = v2;
+	}
+}
+
+struct sim *sim_new(void)
+{
+	struct sim *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->log = calloc(SIM_LOG_MAX, sizeof(*s->log));
+	if (!s->log) {
+		free(s);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < SIM_CPUS_MAX; i++) {
+		if (fiber_alloc(&s->cpu[i].fiber, SIM_STACK_SIZE) != 0) {
+			sim_free(s);
+			return NULL;
+		}
+	}
+	return s;
+}
+
+void sim_free(struct sim *s)
+{
+	if (!s)
+		return;
+	for (uint32_t i = 0; i < SIM_CPUS_MAX; i++)
+		fiber_release(&s->cpu[i].fiber);
+	free(s->log);
+	free(s);
+}
+
+void sim_reset(struct sim *s, const struct sim_config *config)
+{
+	assert(config->cpus >= 1 && config->cpus <= SIM_CPUS_MAX);
+	assert(config->mm < SIM_MM_COUNT);
+	assert(config->sched < SIM_SCHED_COUNT);
+	s->config = *config;
+	s->steps_max = config->steps_max ? config->steps_max : SIM_STEPS_DEFAULT;
+	for (uint32_t i = 0; i < SIM_CPUS_MAX; i++) {
+		struct sim_cpu *c = &s->cpu[i];
+
+		c->state = CPU_ABSENT;
+		c->fn = NULL;
+		c->arg = NULL;
+		c->op = 0;
+		c->last_step = 0;
+		c->irq_off = false;
+		c->sb_head = c->sb_count = 0;
+		c->stores_issued = c->stores_drained = 0;
+	}
+	memset(s->mem, 0, sizeof(s->mem));
+	s->cur = 0;
+	s->killing = false;
+	s->steps = 0;
+	s->stores_visible = 0;
+	s->sched_pos = 0;
+	s->prng = config->seed;
+	s->agent = 0;
+	s->preempt_at = 0;
+	s->preempt_more = false;
+	s->visible_count = 0;
+	s->hash = 0xcbf29ce484222325ull;
+	s->log_count = 0;
+	hash_u64(&s->hash, config->cpus | (uint64_t)config->mm << 8 |
+				   (uint64_t)config->sched << 16);
+}
+
+void sim_mem_init32(struct sim *s, sim_addr a, uint32_t v)
+{
+	assert(a < SIM_MEM_WORDS);
+	assert(s->steps == 0);
+	s->mem[a] = v;
+}
+
+uint32_t sim_mem_peek32(const struct sim *s, sim_addr a)
+{
+	assert(a < SIM_MEM_WORDS);
+	return s->mem[a];
+}
+
+static void cpu_entry(void *arg);
+
+void sim_spawn(struct sim *s, uint32_t cpu, sim_cpu_fn fn, void *arg)
+{
+	struct sim_cpu *c = &s->cpu[cpu];
+
+	assert(cpu < s->config.cpus);
+	assert(c->state == CPU_ABSENT);
+	c->fn = fn;
+	c->arg = arg;
+	c->state = CPU_NEW;
+	fiber_prepare(&c->fiber, cpu_entry, s);
+}
+
+/* ---- CPU side ---- */
+
+static void cpu_entry(void *arg)
+{
+	struct sim *s = arg;
+	uint32_t id = s->cur;
+	struct sim_cpu *c = &s->cpu[id];
+
+	if (setjmp(c->exit_jmp) == 0)
+		c->fn(s, id, c->arg);
+	c->state = CPU_FINISHED;
+	fiber_exit(&c->fiber, &s->host);
+}
+
+/* Announce an access and wait for the scheduler to execute it. */
+static uint64_t cpu_access(struct sim *s, uint8_t op, sim_addr a, uint64_t v, uint64_t v2)
+{
+	struct sim_cpu *c = &s->cpu[s->cur];
+
+	assert(c->state == CPU_PENDING);
+	c->op = op;
+	c->a = a;
+	c->v = v;
+	c->v2 = v2;
+	fiber_yield(&c->fiber, &s->host);
+	if (s->killing)
+		longjmp(c->exit_jmp, 1);
+	return c->result;
+}
+
+static void check_addr(sim_addr a, uint32_t words)
+{
+	assert(a < SIM_MEM_WORDS && a + words <= SIM_MEM_WORDS);
+	(void)a;
+	(void)words;
+}
+
+uint32_t sim_load32(struct sim *s, sim_addr a)
+{
+	check_addr(a, 1);
+	return (uint32_t)cpu_access(s, SIM_EV_LOAD32, a, 0, 0);
+}
+
+void sim_store32(struct sim *s, sim_addr a, uint32_t v)
+{
+	check_addr(a, 1);
+	cpu_access(s, SIM_EV_STORE32, a, v, 0);
+}
+
+uint32_t sim_xchg32(struct sim *s, sim_addr a, uint32_t v)
+{
+	check_addr(a, 1);
+	return (uint32_t)cpu_access(s, SIM_EV_XCHG32, a, v, 0);
+}
+
+uint32_t sim_cmpxchg32(struct sim *s, sim_addr a, uint32_t old, uint32_t v)
+{
+	check_addr(a, 1);
+	return (uint32_t)cpu_access(s, SIM_EV_CMPXCHG32, a, v, old);
+}
+
+uint32_t sim_and32(struct sim *s, sim_addr a, uint32_t mask)
+{
+	check_addr(a, 1);
+	return (uint32_t)cpu_access(s, SIM_EV_AND32, a, mask, 0);
+}
+
+uint32_t sim_or32(struct sim *s, sim_addr a, uint32_t mask)
+{
+	check_addr(a, 1);
+	return (uint32_t)cpu_access(s, SIM_EV_OR32, a, mask, 0);
+}
+
+uint64_t sim_load64(struct sim *s, sim_addr a)
+{
+	check_addr(a, 2);
+	return cpu_access(s, SIM_EV_LOAD64, a, 0, 0);
+}
+
+void sim_store64(struct sim *s, sim_addr a, uint64_t v)
+{
+	check_addr(a, 2);
+	cpu_access(s, SIM_EV_STORE64, a, v, 0);
+}
+
+uint64_t sim_cmpxchg64(struct sim *s, sim_addr a, uint64_t old, uint64_t v)
+{
+	check_addr(a, 2);
+	return cpu_access(s, SIM_EV_CMPXCHG64, a, v, old);
+}
+
+void sim_smp_mb(struct sim *s) { cpu_access(s, SIM_EV_MB, 0, 0, 0); }
+void sim_smp_wmb(struct sim *s) { cpu_access(s, SIM_EV_WMB, 0, 0, 0); }
+void sim_smp_rmb(struct sim *s) { cpu_access(s, SIM_EV_RMB, 0, 0, 0); }
+void sim_irq_disable(struct sim *s) { cpu_access(s, SIM_EV_IRQ_OFF, 0, 0, 0); }
+void sim_irq_enable(struct sim *s) { cpu_access(s, SIM_EV_IRQ_ON, 0, 0, 0); }
+
+void sim_spin_lock(struct sim *s, sim_addr lock)
+{
+	check_addr(lock, 1);
+	cpu_access(s, SIM_EV_LOCK, lock, 0, 0);
+}
+
+void sim_spin_unlock(struct sim *s, sim_addr lock)
+{
+	check_addr(lock, 1);
+	cpu_access(s, SIM_EV_UNLOCK, lock, 0, 0);
+}
+
+uint64_t sim_retry_mark(struct sim *s)
+{
+	return s->stores_visible;
+}
+
+void sim_retry_wait(struct sim *s, uint64_t mark)
+{
+	if (s->stores_visible != mark)
+		return;
+	cpu_access(s, OP_RETRY_WAIT, 0, mark, 0);
+}
+
+uint64_t sim_last_step(const struct sim *s)
+{
+	return s->cpu[s->cur].last_step;
+}
+
+uint64_t sim_steps(const struct sim *s)
+{
+	return s->steps;
+}
+
+uint32_t sim_current_cpu(const struct sim *s)
+{
+	return s->cur;
+}
+
+void sim_note(struct sim *s, uint16_t note, sim_addr a, uint64_t value, uint64_t arg)
+{
+	log_event(s, s->cur, SIM_EV_NOTE, note, a, value, arg);
+}
+
+void sim_when_visible(struct sim *s, sim_visible_fn fn, void *ctx)
+{
+	struct sim_cpu *c = &s->cpu[s->cur];
+	struct sim_visible *w;
+
+	if (c->stores_drained == c->stores_issued) {
+		fn(ctx, c->last_step);
+		return;
+	}
+	assert(s->visible_count < SIM_VISIBLE_MAX);
+	w = &s->visible[s->visible_count++];
+	w->cpu = s->cur;
+	w->seq = c->stores_issued;
+	w->fn = fn;
+	w->ctx = ctx;
+}
+
+uint64_t sim_hash(const struct sim *s)
+{
+	return s->hash;
+}
+
+const struct sim_event *sim_log(const struct sim *s, size_t *count)
+{
+	*count = s->log_count;
+	return s->log;
+}
+
+/* ---- memory ---- */
+
+static uint32_t sb_index(const struct sim_cpu *c, uint32_t i)
+{
+	return (c->sb_head + i) % SIM_SB_MAX;
+}
+
+/* Word a as CPU c sees it: its own newest buffered store, else memory. */
+static uint32_t mem_view32(const struct sim *s, const struct sim_cpu *c, sim_addr a)
+{
+	for (uint32_t i = c->sb_count; i-- > 0;) {
+		const struct sb_entry *e = &c->sb[sb_index(c, i)];
+
+		if (e->a == a)
+			return (uint32_t)e->v;
+		if (e->words == 2 && e->a + 1 == a)
+			return (uint32_t)(e->v >> 32);
+	}
+	return s->mem[a];
+}
+
+static void fire_visible(struct sim *s, uint32_t cpu)
+{
+	const struct sim_cpu *c = &s->cpu[cpu];
+	uint32_t i = 0;
+
+	while (i < s->visible_count) {
+		struct sim_visible *w = &s->visible[i];
+
+		if (w->cpu == cpu && w->seq <= c->stores_drained) {
+			struct sim_visible fired = *w;
+
+			s->visible[i] = s->visible[--s->visible_count];
+			fired.fn(fired.ctx, s->steps);
+			/* Keep firing order deterministic: restart the scan. */
+			i = 0;
+			continue;
+		}
+		i++;
+	}
+}
+
+static void mem_write(struct sim *s, sim_addr a, uint32_t words, uint64_t v)
+{
+	s->mem[a] = (uint32_t)v;
+	if (words == 2)
+		s->mem[a + 1] = (uint32_t)(v >> 32);
+	s->stores_visible++;
+}
+
+/* Move CPU cpu's oldest buffered store to memory, within the current step. */
+static void sb_drain_one(struct sim *s, uint32_t cpu)
+{
+	struct sim_cpu *c = &s->cpu[cpu];
+	struct sb_entry e;
+
+	assert(c->sb_count > 0);
+	e = c->sb[c->sb_head];
+	c->sb_head = (c->sb_head + 1) % SIM_SB_MAX;
+	c->sb_count--;
+	mem_write(s, e.a, e.words, e.v);
+	c->stores_drained++;
+	log_event(s, cpu, e.words == 2 ? SIM_EV_DRAIN64 : SIM_EV_DRAIN32, 0, e.a, e.v, 0);
+	fire_visible(s, cpu);
+}
+
+static void sb_drain_all(struct sim *s, uint32_t cpu)
+{
+	while (s->cpu[cpu].sb_count > 0)
+		sb_drain_one(s, cpu);
+}
+
+static void mem_store(struct sim *s, uint32_t cpu, sim_addr a, uint32_t words, uint64_t v)
+{
+	struct sim_cpu *c = &s->cpu[cpu];
+
+	c->stores_issued++;
+	if (s->config.mm == SIM_MM_SC) {
+		mem_write(s, a, words, v);
+		c->stores_drained++;
+		return;
+	}
+	if (c->sb_count == SIM_SB_MAX)
+		sb_drain_one(s, cpu);   /* a full buffer stalls the store */
+	c->sb[sb_index(c, c->sb_count)] = (struct sb_entry){ a, (uint8_t)words, v };
+	c->sb_count++;
+}
+
+/* Can CPU i's announced access execute now? */
+static bool cpu_enabled(const struct sim *s, uint32_t i)
+{
+	const struct sim_cpu *c = &s->cpu[i];
+
+	if (c->state != CPU_PENDING)
+		return false;
+	switch (c->op) {
+	case SIM_EV_LOCK:
+		/* A locked op drains our own buffer first, so our own unlock counts. */
+		return mem_view32(s, c, c->a) == 0;
+	case OP_RETRY_WAIT:
+		return s->stores_visible != c->v;
+	default:
+		return true;
+	}
+}
+
+/*
+ * What the log records: value is what was stored (for a write or a
+ * read-modify-write) or loaded; value2 is the old value a read-modify-write
+ * returned; note is 1 for a cmpxchg that succeeded.
+ */
+static uint64_t logged_value(uint8_t op, uint64_t v, uint64_t r)
+{
+	switch (op) {
+	case SIM_EV_STORE32: case SIM_EV_STORE64: case SIM_EV_XCHG32:
+	case SIM_EV_CMPXCHG32: case SIM_EV_CMPXCHG64: case SIM_EV_AND32:
+	case SIM_EV_OR32:
+		return v;
+	default:
+		return r;
+	}
+}
+
+static uint64_t logged_value2(uint8_t op, uint64_t r)
+{
+	switch (op) {
+	case SIM_EV_CMPXCHG32: case SIM_EV_CMPXCHG64:
+	case SIM_EV_XCHG32: case SIM_EV_AND32: case SIM_EV_OR32:
+		return r;
+	default:
+		return 0;
+	}
+}
+
+/* Execute CPU i's announced access as step s->steps (already counted). */
+static void cpu_execute(struct sim *s, uint32_t i)
+{
+	struct sim_cpu *c = &s->cpu[i];
+	sim_addr a = c->a;
+	uint64_t r = 0;
+
+	c->last_step = s->steps;
+	switch (c->op) {
+	case SIM_EV_LOAD32:
+		r = mem_view32(s, c, a);
+		break;
+	case SIM_EV_LOAD64:
+		r = mem_view32(s, c, a) | (uint64_t)mem_view32(s, c, a + 1) << 32;
+		break;
+	case SIM_EV_STORE32:
+		mem_store(s, i, a, 1, (uint32_t)c->v);
+		break;
+	case SIM_EV_STORE64:
+		mem_store(s, i, a, 2, c->v);
+		break;
+	case SIM_EV_UNLOCK:
+		assert(mem_view32(s, c, a) != 0);
+		mem_store(s, i, a, 1, 0);
+		break;
+	case SIM_EV_XCHG32:
+		sb_drain_all(s, i);
+		r = s->mem[a];
+		mem_write(s, a, 1, (uint32_t)c->v);
+		break;
+	case SIM_EV_CMPXCHG32:
+		sb_drain_all(s, i);
+		r = s->mem[a];
+		if (r == (uint32_t)c->v2)
+			mem_write(s, a, 1, (uint32_t)c->v);
+		break;
+	case SIM_EV_AND32:
+		sb_drain_all(s, i);
+		r = s->mem[a];
+		mem_write(s, a, 1, (uint32_t)r & (uint32_t)c->v);
+		break;
+	case SIM_EV_OR32:
+		sb_drain_all(s, i);
+		r = s->mem[a];
+		mem_write(s, a, 1, (uint32_t)r | (uint32_t)c->v);
+		break;
+	case SIM_EV_CMPXCHG64:
+		sb_drain_all(s, i);
+		r = s->mem[a] | (uint64_t)s->mem[a + 1] << 32;
+		if (r == c->v2)
+			mem_write(s, a, 2, c->v);
+		break;
+	case SIM_EV_LOCK:
+		sb_drain_all(s, i);
+		assert(s->mem[a] == 0);
+		mem_write(s, a, 1, 1);
+		break;
+	case SIM_EV_MB:
+		sb_drain_all(s, i);
+		break;
+	case SIM_EV_WMB:
+	case SIM_EV_RMB:
+		/* x86: compiler barriers only; TSO already orders these. */
+		break;
+	case SIM_EV_IRQ_OFF:
+		c->irq_off = true;
+		break;
+	case SIM_EV_IRQ_ON:
+		c->irq_off = false;
+		break;
+	default:
+		assert(0 && "unknown access");
+	}
+	c->result = r;
+	log_event(s, i, (enum sim_ev)c->op,
+		  (c->op == SIM_EV_CMPXCHG32 || c->op == SIM_EV_CMPXCHG64) && r == c->v2,
+		  a, logged_value(c->op, c->v, r), logged_value2(c->op, r));
+}
+
+/* Run CPU i's code until it announces its next access or finishes. */
+static void cpu_resume(struct sim *s, uint32_t i)
+{
+	struct sim_cpu *c = &s->cpu[i];
+
+	s->cur = i;
+	if (c->state == CPU_NEW)
+		c->state = CPU_PENDING;
+	fiber_switch_to(&s->host, &c->fiber);
+	if (c->state == CPU_FINISHED && !s->killing)
+		log_event(s, i, SIM_EV_FINISH, 0, 0, 0, 0);
+}
+
+/* ---- scheduler ---- */
+
+static uint32_t agents_count(const struct sim *s)
+{
+	return s->config.mm == SIM_MM_TSO ? 2 * s->config.cpus : s->config.cpus;
+}
+
+static bool agent_enabled(const struct sim *s, uint32_t agent)
+{
+	uint32_t n = s->config.cpus;
+
+	if (agent < n)
+		return cpu_enabled(s, agent);
+	return s->cpu[agent - n].sb_count > 0;
+}
+
+static bool sched_byte(struct sim *s, uint8_t *out)
+{
+	if (s->sched_pos < s->config.sched_len) {
+		*out = s->config.sched_bytes[s->sched_pos++];
+		return true;
+	}
+	return false;
+}
+
+static void preempt_load_next(struct sim *s)
+{
+	uint8_t gap, target;
+
+	s->preempt_more = sched_byte(s, &gap) && sched_byte(s, &target);
+	if (s->preempt_more) {
+		s->preempt_at = s->steps + gap;
+		s->preempt_target = target;
+	}
+}
+
+/* The next enabled agent at or after `from`, round robin; -1 if none. */
+static int next_enabled(const struct sim *s, uint32_t from)
+{
+	uint32_t n = agents_count(s);
+
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t a = (from + k) % n;
+
+		if (agent_enabled(s, a))
+			return (int)a;
+	}
+	return -1;
+}
+
+static int choose_agent(struct sim *s)
+{
+	uint32_t n = agents_count(s);
+
+	if (s->config.sched == SIM_SCHED_PREEMPT) {
+		while (s->preempt_more && s->steps >= s->preempt_at) {
+			s->agent = s->preempt_target % n;
+			preempt_load_next(s);
+		}
+		int a = next_enabled(s, s->agent);
+
+		if (a >= 0)
+			s->agent = (uint32_t)a;
+		return a;
+	}
+
+	uint32_t enabled[2 * SIM_CPUS_MAX], count = 0;
+	uint8_t b;
+
+	for (uint32_t a = 0; a < n; a++)
+		if (agent_enabled(s, a))
+			enabled[count++] = a;
+	if (count == 0)
+		return -1;
+	if (!sched_byte(s, &b))
+		b = (uint8_t)prng_next(&s->prng);
+	return (int)enabled[b % count];
+}
+
+static bool all_finished(const struct sim *s)
+{
+	for (uint32_t i = 0; i < s->config.cpus; i++) {
+		const struct sim_cpu *c = &s->cpu[i];
+
+		if (c->state != CPU_ABSENT && c->state != CPU_FINISHED)
+			return false;
+		if (c->sb_count)
+			return false;
+	}
+	return true;
+}
+
+/* Resume CPUs whose retry wait has been satisfied: private code, no step. */
+static void wake_retry_waiters(struct sim *s)
+{
+	for (uint32_t i = 0; i < s->config.cpus; i++) {
+		struct sim_cpu *c = &s->cpu[i];
+
+		while (c->state == CPU_PENDING && c->op == OP_RETRY_WAIT &&
+		       s->stores_visible != c->v) {
+			c->last_step = s->steps;
+			cpu_resume(s, i);
+		}
+	}
+}
+
+static void kill_unfinished(struct sim *s)
+{
+	s->killing = true;
+	for (uint32_t i = 0; i < s->config.cpus; i++) {
+		struct sim_cpu *c = &s->cpu[i];
+
+		if (c->state == CPU_PENDING)
+			cpu_resume(s, i);
+		assert(c->state == CPU_FINISHED || c->state == CPU_NEW ||
+		       c->state == CPU_ABSENT);
+	}
+	s->killing = false;
+}
+
+enum sim_result sim_run(struct sim *s)
+{
+	enum sim_result result = SIM_DONE;
+
+	if (s->config.sched == SIM_SCHED_PREEMPT)
+		preempt_load_next(s);
+	/* Run every CPU up to its first access, in CPU order. */
+	for (uint32_t i = 0; i < s->config.cpus; i++)
+		if (s->cpu[i].state == CPU_NEW)
+			cpu_resume(s, i);
+	for (;;) {
+		int agent;
+
+		wake_retry_waiters(s);
+		if (all_finished(s))
+			break;
+		if (s->steps >= s->steps_max) {
+			result = SIM_STEP_LIMIT;
+			break;
+		}
+		agent = choose_agent(s);
+		if (agent < 0) {
+			result = SIM_DEADLOCK;
+			break;
+		}
+		s->steps++;
+		if ((uint32_t)agent < s->config.cpus) {
+			cpu_execute(s, (uint32_t)agent);
+			cpu_resume(s, (uint32_t)agent);
+		} else {
+			s->cur = (uint32_t)agent - s->config.cpus;
+			sb_drain_one(s, s->cur);
+		}
+	}
+	if (result != SIM_DONE)
+		kill_unfinished(s);
+	hash_u64(&s->hash, result);
+	return result;
+}

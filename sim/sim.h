@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * sim/: the deterministic simulated host.
+ *
+ * Up to SIM_CPUS_MAX simulated CPUs run as fibers on one host thread.  Shared
+ * memory is an array of 32-bit words addressed by index (sim_addr), never by
+ * host pointer, so no decision ever depends on a pointer value.  Every
+ * accessor below is a yield point: the calling CPU publishes the access it is
+ * about to make and returns to the scheduler, which picks the next event to
+ * execute.  One executed event is one step.
+ *
+ * Events are CPU accesses and, under x86-TSO, store-buffer drains.  A drain
+ * moves the oldest store of one CPU's FIFO store buffer to memory; it is
+ * scheduled like any CPU.  Locked operations (xchg, cmpxchg, lock, locked
+ * and/or) and smp_mb drain the issuing CPU's buffer before they execute.
+ * Loads forward from the issuing CPU's own buffer.
+ *
+ * Schedule sources (struct sim_config.sched):
+ *   SIM_SCHED_PREEMPT  the input is a list of preemptions (gap, target):
+ *                      the running agent continues until it blocks or
+ *                      finishes, except that after `gap` further steps the
+ *                      scheduler switches to agent `target`.
+ *   SIM_SCHED_BYTES    one input byte per step chooses among the enabled
+ *                      events; a PRNG seeded from the configuration continues
+ *                      when the bytes run out.
+ * The agents of the preemption list are the CPUs, then (under TSO) one drain
+ * agent per CPU.
+ *
+ * A run is a pure function of (CPU functions, configuration, schedule).  The
+ * event log records every step and folds it into a 64-bit hash.
+ */
+#ifndef SPTERACE_SIM_SIM_H
+#define SPTERACE_SIM_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIM_CPUS_MAX 8
+#define SIM_MEM_WORDS 8192     /* shared memory, in 32-bit words */
+#define SIM_SB_MAX 8           /* store-buffer entries per CPU */
+#define SIM_LOG_MAX 65536      /* event-log entries kept for tools */
+#define SIM_STEPS_DEFAULT 20000
+
+typedef uint32_t sim_addr;
+
+enum sim_mm {
+	SIM_MM_SC = 0,  /* sequentially consistent */
+	SIM_MM_TSO,     /* x86-TSO: per-CPU FIFO store buffers */
+	SIM_MM_COUNT,
+};
+
+enum sim_sched_kind {
+	SIM_SCHED_PREEMPT = 0,
+	SIM_SCHED_BYTES,
+	SIM_SCHED_COUNT,
+};
+
+enum sim_result {
+	SIM_DONE = 0,     /* every CPU finished and every buffer drained */
+	SIM_DEADLOCK,     /* unfinished CPUs, none can make progress */
+	SIM_STEP_LIMIT,   /* steps_max exceeded */
+};
+
+/* Event kinds, recorded in the log. */
+enum sim_ev {
+	SIM_EV_LOAD32 = 1,
+	SIM_EV_STORE32,    /* issued (TSO: entered the store buffer) */
+	SIM_EV_DRAIN32,    /* a buffered 32-bit store reached memory */
+	SIM_EV_XCHG32,
+	SIM_EV_CMPXCHG32,
+	SIM_EV_AND32,      /* locked and (clear_bit) */
+	SIM_EV_OR32,       /* locked or (set_bit) */
+	SIM_EV_LOAD64,     /* atomic 64-bit load */
+	SIM_EV_STORE64,    /* atomic 64-bit store, issued */
+	SIM_EV_DRAIN64,
+	SIM_EV_CMPXCHG64,
+	SIM_EV_MB,
+	SIM_EV_WMB,
+	SIM_EV_RMB,
+	SIM_EV_LOCK,
+	SIM_EV_UNLOCK,     /* issued as a plain store of 0, as x86 does */
+	SIM_EV_IRQ_OFF,
+	SIM_EV_IRQ_ON,
+	SIM_EV_NOTE,       /* not a step: an annotation from the model */
+	SIM_EV_FINISH,     /* not a step: the CPU function returned */
+	SIM_EV_COUNT,
+};
+
+struct sim_event {
+	uint32_t step;     /* 0 for annotations made before any step */
+	uint8_t cpu;
+	uint8_t kind;      /* enum sim_ev */
+	uint16_t note;     /* SIM_EV_NOTE: the model's label; cmpxchg: 1 if it succeeded */
+	sim_addr addr;
+	uint64_t value;    /* loaded, stored or returned value */
+	uint64_t value2;   /* read-modify-write: old value; note: argument */
+};
+
+struct sim_config {
+	uint32_t cpus;                 /* 1..SIM_CPUS_MAX */
+	enum sim_mm mm;
+	enum sim_sched_kind sched;
+	const uint8_t *sched_bytes;    /* borrowed for the duration of the run */
+	size_t sched_len;
+	uint64_t seed;                 /* PRNG continuation of SIM_SCHED_BYTES */
+	uint32_t steps_max;            /* 0: SIM_STEPS_DEFAULT */
+	bool log;                      /* keep events (the hash is always kept) */
+};
+
+struct sim;
+typedef void (*sim_cpu_fn)(struct sim *s, uint32_t cpu, void *arg);
+/* Called when every store the CPU issued before the request is visible. */
+typedef void (*sim_visible_fn)(void *ctx, uint64_t step);
+
+/* Allocates the fiber stacks once; reuse one sim for many runs. */
+struct sim *sim_new(void);
+void sim_free(struct sim *s);
+
+/* Start a new run: memory zeroed, log emptied, no CPU spawned. */
+void sim_reset(struct sim *s, const struct sim_config *config);
+/* Host-side initialisation before sim_run: not a step, not logged. */
+void sim_mem_init32(struct sim *s, sim_addr a, uint32_t v);
+uint32_t sim_mem_peek32(const struct sim *s, sim_addr a);
+void sim_spawn(struct sim *s, uint32_t cpu, sim_cpu_fn fn, void *arg);
+enum sim_result sim_run(struct sim *s);
+
+/* Accessors, called from a CPU.  Each is one step. */
+uint32_t sim_load32(struct sim *s, sim_addr a);
+void sim_store32(struct sim *s, sim_addr a, uint32_t v);
+uint32_t sim_xchg32(struct sim *s, sim_addr a, uint32_t v);
+uint32_t sim_cmpxchg32(struct sim *s, sim_addr a, uint32_t old, uint32_t v);
+uint32_t sim_and32(struct sim *s, sim_addr a, uint32_t mask);   /* returns old */
+uint32_t sim_or32(struct sim *s, sim_addr a, uint32_t mask);    /* returns old */
+/* 64-bit accesses cover words a (low half) and a + 1 (high half). */
+uint64_t sim_load64(struct sim *s, sim_addr a);
+void sim_store64(struct sim *s, sim_addr a, uint64_t v);
+uint64_t sim_cmpxchg64(struct sim *s, sim_addr a, uint64_t old, uint64_t v);
+void sim_smp_mb(struct sim *s);
+void sim_smp_wmb(struct sim *s);
+void sim_smp_rmb(struct sim *s);
+void sim_spin_lock(struct sim *s, sim_addr lock);
+void sim_spin_unlock(struct sim *s, sim_addr lock);
+void sim_irq_disable(struct sim *s);
+void sim_irq_enable(struct sim *s);
+
+/*
+ * Lockless retry loops.  sim_retry_mark() returns the number of stores that
+ * have reached memory so far; sim_retry_wait(mark) blocks the CPU until that
+ * number moves, so a reader that would spin without any write in between is
+ * blocked instead (and all CPUs blocked is a deadlock, not a hang).
+ */
+uint64_t sim_retry_mark(struct sim *s);
+void sim_retry_wait(struct sim *s, uint64_t mark);
+
+/* The step at which the calling CPU's last access executed. */
+uint64_t sim_last_step(const struct sim *s);
+/* Steps executed so far. */
+uint64_t sim_steps(const struct sim *s);
+/* Annotate the log (not a step). */
+void sim_note(struct sim *s, uint16_t note, sim_addr a, uint64_t value, uint64_t arg);
+/*
+ * Call fn(ctx, step) once every store the calling CPU has issued so far is
+ * in memory: at once under SC or with an empty buffer, else at the drain
+ * step of the youngest such store.
+ */
+void sim_when_visible(struct sim *s, sim_visible_fn fn, void *ctx);
+
+/* After a run. */
+uint64_t sim_hash(const struct sim *s);
+const struct sim_event *sim_log(const struct sim *s, size_t *count);
+uint32_t sim_current_cpu(const struct sim *s);
+const char *sim_ev_name(enum sim_ev k);
+const char *sim_result_name(enum sim_result r);
+const char *sim_mm_name(enum sim_mm m);
+
+#endif
