@@ -199,11 +199,30 @@ static void orc_append(struct orc_spte *s, uint64_t value, uint64_t first)
 	s->entries_count++;
 }
 
+/* Append p's value to the history as the current value, closing the previous one. */
+static void orc_linearize(struct orc_spte *s, struct orc_pending *p, uint64_t step)
+{
+	struct orc_entry *cur;
+
+	/*
+	 * Commits must arrive in step order, or `last` would stop being
+	 * monotonic and orc_judge_read's backward scan would stop early.
+	 */
+	assert(s->entries_count >= 1);
+	if (s->entries_count >= 2)
+		assert(s->entries[s->entries_count - 2].last <= step);
+	cur = &s->entries[s->entries_count - 1];
+	assert(cur->last == ORC_STEP_INF);
+	cur->last = step;
+	orc_append(s, p->value, p->begin);
+	s->mirror = p->value;
+	p->linearized = true;
+}
+
 void orc_write_commit(struct orc_state *o, uint32_t id, uint32_t token, uint64_t step)
 {
 	struct orc_spte *s = orc_get(o, id);
 	struct orc_pending *p = NULL;
-	struct orc_entry *cur;
 	uint32_t i;
 
 	assert(token != 0);
@@ -217,18 +236,45 @@ void orc_write_commit(struct orc_state *o, uint32_t id, uint32_t token, uint64_t
 	assert(step >= p->begin);
 
 	/*
-	 * Commits must arrive in step order, or `last` would stop being
-	 * monotonic and orc_judge_read's backward scan would stop early.
+	 * Writes take effect in the order they began, not the order their
+	 * last store became visible.  A lock holder's W3 begins with its xchg
+	 * of the low half; a cmpxchg64 that succeeds after that xchg but
+	 * before the W3's high half drains acted on the W3's value and
+	 * replaces it.  So a committing write first places every earlier-begun
+	 * write still in flight into the history.
 	 */
-	assert(s->entries_count >= 1);
-	if (s->entries_count >= 2)
-		assert(s->entries[s->entries_count - 2].last <= step);
+	for (;;) {
+		struct orc_pending *q = NULL;
 
-	cur = &s->entries[s->entries_count - 1];
-	assert(cur->last == ORC_STEP_INF);
-	cur->last = step;
-	orc_append(s, p->value, p->begin);
-	s->mirror = p->value;
+		for (i = 0; i < ORC_PENDING_MAX; i++) {
+			struct orc_pending *c = &s->pending[i];
+
+			if (c != p && c->used && !c->linearized && c->begin < p->begin &&
+			    (!q || c->begin < q->begin))
+				q = c;
+		}
+		if (!q)
+			break;
+		orc_linearize(s, q, step);
+	}
+	if (!p->linearized) {
+		orc_linearize(s, p, step);
+	} else {
+		/*
+		 * p was placed early because a lockless cmpxchg64 landed inside
+		 * its window.  Lock holders finish a write with the high half
+		 * (W2 and W3 both store low first), and lockless writers only
+		 * mean to change the low half, so what memory holds now is the
+		 * current low half under p's high half: the cmpxchg64's stale
+		 * copy of the high half has been overwritten.
+		 */
+		struct orc_pending landed = { .value = lo32(s->mirror) |
+						       (p->value & ~0xffffffffull),
+					      .begin = step };
+
+		if (landed.value != s->mirror)
+			orc_linearize(s, &landed, step);
+	}
 	memset(p, 0, sizeof(*p));
 }
 
@@ -306,7 +352,7 @@ static bool orc_entry_in_window(const struct orc_entry *e, uint64_t start, uint6
 static bool orc_pending_in_window(const struct orc_pending *p, uint64_t end)
 {
 	/* A write in flight may already be partly visible from its first store on. */
-	return p->used && p->begin <= end;
+	return p->used && !p->linearized && p->begin <= end;
 }
 
 static unsigned orc_distance(uint64_t a, uint64_t b)

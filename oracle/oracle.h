@@ -82,6 +82,7 @@ struct orc_pending {
 	uint64_t begin;
 	uint32_t token;         /* matches begin with commit */
 	bool used;
+	bool linearized;        /* already in the history (a later-begun write committed) */
 };
 
 struct orc_spte {

@@ -204,13 +204,15 @@ static void commit_closes_previous_value_at_commit_step(void)
 }
 
 /*
- * A locked writer begins X at 10; fast_page_fault's cmpxchg64 lands Y at 12;
- * the locked writer's last store is visible at 15.  The history is in commit
- * order: A until 12, Y from 12 to 15, X from its begin at 10 onwards.
+ * A lock holder's W3 begins X at 10 with its xchg of the low half; fast page
+ * fault's cmpxchg64 reads X and lands Y = X|W at 12; the W3's high half is
+ * visible at 15.  Writes take effect in begin order: A until 12, X from 10
+ * to 12, then Y, which memory really holds at the end.
  */
-static void cmpxchg_committed_inside_locked_window_orders_by_commit(void)
+static void cmpxchg_inside_locked_write_window_follows_it_in_history(void)
 {
-	uint64_t a = spte(0x111, P | HOST_W | MMU_W), y = a | W, x = spte(0x333, P);
+	uint64_t a = spte(0x111, P | HOST_W | MMU_W | W), x = spte(0x111, P | HOST_W | MMU_W);
+	uint64_t y = x | W;
 	uint32_t locked, fast;
 	struct orc_spte *s = &orc.sptes[0];
 
@@ -225,19 +227,19 @@ static void cmpxchg_committed_inside_locked_window_orders_by_commit(void)
 	CHECK_EQ_U64(s->entries_count, 3);
 	CHECK_EQ_U64(s->entries[0].value, a);
 	CHECK_EQ_U64(s->entries[0].last, 12);
-	CHECK_EQ_U64(s->entries[1].value, y);
-	CHECK_EQ_U64(s->entries[1].first, 12);
-	CHECK_EQ_U64(s->entries[1].last, 15);
-	CHECK_EQ_U64(s->entries[2].value, x);
-	CHECK_EQ_U64(s->entries[2].first, 10);
+	CHECK_EQ_U64(s->entries[1].value, x);
+	CHECK_EQ_U64(s->entries[1].first, 10);
+	CHECK_EQ_U64(s->entries[1].last, 12);
+	CHECK_EQ_U64(s->entries[2].value, y);
+	CHECK_EQ_U64(s->entries[2].first, 12);
 	CHECK_EQ_U64(s->entries[2].last, ORC_STEP_INF);
-	CHECK_EQ_U64(s->mirror, x);
+	CHECK_EQ_U64(s->mirror, y);
 
 	CHECK_EQ_U64(judge(13, 14, y).kind, ORC_CORRECT);
-	CHECK_EQ_U64(judge(13, 14, x).kind, ORC_CORRECT);
-	CHECK_EQ_U64(judge(13, 14, a).kind, ORC_TORN);
-	CHECK_EQ_U64(judge(16, 20, y).kind, ORC_TORN);
 	CHECK_EQ_U64(judge(11, 11, x).kind, ORC_CORRECT);
+	CHECK_EQ_U64(judge(16, 20, y).kind, ORC_CORRECT);
+	CHECK_EQ_U64(judge(16, 20, x).kind, ORC_TORN);
+	CHECK_EQ_U64(judge(13, 14, spte(0x999, P)).kind, ORC_TORN);
 }
 
 static void history_overflow_keeps_recent_values(void)
@@ -663,6 +665,32 @@ static void kind_names_are_stable(void)
 	CHECK(strcmp(orc_kind_name(ORC_TORN), "torn") == 0);
 }
 
+
+/*
+ * The lock holder's W3 of X (NX off) xchg'd the low half at 10 but its high
+ * half is still in flight; fast page fault read the blend {X low, old high
+ * with NX} and its cmpxchg64 wrote that blend | W back at 12.  When the W3's
+ * high half lands at 15, memory holds X | W: the history must say so.
+ */
+static void locked_high_half_landing_after_cmpxchg_gives_x_with_w(void)
+{
+	uint64_t nx = 1ull << 63;
+	uint64_t a = spte(0x111, P | HOST_W | MMU_W | W) | nx, x = spte(0x111, P | HOST_W | MMU_W);
+	uint64_t blend_w = (x | W) | nx;
+	uint32_t locked, fast;
+
+	setup(NULL);
+	orc_spte_preset(&orc, 0, a);
+	locked = orc_write_begin(&orc, 0, x, 10);
+	fast = orc_write_begin(&orc, 0, blend_w, 12);
+	orc_write_commit(&orc, 0, fast, 12);
+	orc_write_commit(&orc, 0, locked, 15);
+	CHECK_EQ_U64(orc.sptes[0].mirror, x | W);
+	CHECK_EQ_U64(judge(16, 20, x | W).kind, ORC_CORRECT);
+	CHECK_EQ_U64(judge(13, 14, blend_w).kind, ORC_CORRECT);
+	CHECK_EQ_U64(judge(16, 20, blend_w).kind, ORC_TORN);
+}
+
 TEST_MAIN(
 	TEST(decoder_present_requires_p_and_not_mmio),
 	TEST(decoder_mmio_mask_is_reserved_phys_bits_62_63_and_p),
@@ -673,7 +701,8 @@ TEST_MAIN(
 	TEST(reset_forgets_history_pending_tokens_and_stats),
 	TEST(preset_replaces_initial_value),
 	TEST(commit_closes_previous_value_at_commit_step),
-	TEST(cmpxchg_committed_inside_locked_window_orders_by_commit),
+	TEST(cmpxchg_inside_locked_write_window_follows_it_in_history),
+	  TEST(locked_high_half_landing_after_cmpxchg_gives_x_with_w),
 	TEST(history_overflow_keeps_recent_values),
 	TEST(read_of_value_held_in_window_is_correct),
 	TEST(window_edges_are_inclusive),

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The engine harness shared by every target: decode, execute, abort with
+ * the report on a divergence.  Deadlock and step-limit verdicts are not
+ * divergences and never stop the fuzzer.  The same code serves libFuzzer,
+ * AFL++'s driver and the replay main; any input is valid, including AFL's
+ * 4-byte warm-up.
+ *
+ * Options (argv, as libFuzzer ignores flags starting with "--", or the
+ * environment): --mutant=NAME / SPTERACE_MUTANT, --strict / SPTERACE_STRICT=1,
+ * --report-known (abort on the known findings of corpus/findings/ as well).
+ */
+#ifndef SPTERACE_FUZZ_HARNESS_H
+#define SPTERACE_FUZZ_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fuzz/program.h"
+
+/* Defined by each harness file with FZ_HARNESS(target). */
+extern const enum fz_target fz_harness_target;
+
+/* Parse the harness options from argv and the environment; exits 2 on error. */
+void fz_harness_init(int *argc, char ***argv, struct fz_options *out);
+/* Run one input; abort() with the report on a divergence. */
+void fz_harness_one(enum fz_target target, const struct fz_options *o, const uint8_t *data,
+		    size_t size);
+
+#define FZ_HARNESS(target)                                                     \
+	const enum fz_target fz_harness_target = (target);                     \
+	static struct fz_options fz_harness_options;                           \
+	int LLVMFuzzerInitialize(int *argc, char ***argv);                     \
+	int LLVMFuzzerInitialize(int *argc, char ***argv)                      \
+	{                                                                      \
+		fz_harness_init(argc, argv, &fz_harness_options);              \
+		return 0;                                                      \
+	}                                                                      \
+	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);          \
+	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)           \
+	{                                                                      \
+		fz_harness_one((target), &fz_harness_options, data, size);     \
+		return 0;                                                      \
+	}
+
+#endif

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The input format: total decoder, canonical encoder, text form and the
+ * structured value domain.
+ *
+ * The value domain is built to reach the interesting cases with few bits:
+ * pfns share their low 20 bits across four different high parts (so a
+ * present -> 0 -> present rewrite can keep the low half equal while the
+ * high half changes), NX toggles the high half on its own, and the
+ * write-permission ladder produces exactly the flag sets that make an spte
+ * volatile (host-writable + MMU-writable) or not.
+ */
+#include "fuzz/program.h"
+
+#include <assert.h>
+#include <string.h>
+
+static const char *const op_names[FZ_OP_COUNT] = {
+	[FZ_OP_SET] = "set",           [FZ_OP_UPDATE] = "update",
+	[FZ_OP_CLEAR_TRACK] = "clear", [FZ_OP_CLEAR_NOTRACK] = "clear-notrack",
+	[FZ_OP_REMAP] = "remap",       [FZ_OP_AGE] = "age",
+	[FZ_OP_MMIO] = "mmio",         [FZ_OP_READ] = "read",
+	[FZ_OP_FAST_PF] = "fast-pf",   [FZ_OP_HW_WALK] = "hw-walk",
+};
+
+const char *fz_op_name(enum fz_op_kind k)
+{
+	return k < FZ_OP_COUNT ? op_names[k] : "?";
+}
+
+const char *fz_target_name(enum fz_target t)
+{
+	return t == FZ_TARGET_SPTE ? "spte" : "?";
+}
+
+enum fz_target fz_target_by_name(const char *name)
+{
+	return strcmp(name, "spte") == 0 ? FZ_TARGET_SPTE : FZ_TARGET_COUNT;
+}
+
+/* pfn low 20 bits (physical address bits 12..31) and high parts (>= 4 GiB). */
+static const uint32_t pfn_low[4] = { 0x12345, 0x00001, 0xfffff, 0x00a0b };
+static const uint32_t pfn_high[4] = { 0x0, 0x1, 0x7, 0xff };
+
+uint64_t fz_pfn(uint8_t a)
+{
+	return (uint64_t)pfn_high[(a >> 2) & 3] << 20 | pfn_low[a & 3];
+}
+
+/*
+ * a: bits 0-3 pfn, 4 A, 5 D, 6 NX, 7 U.
+ * b: bits 0-1 write ladder: none, host-writable, + MMU-writable, + W
+ *    (set_spte gives W only with MMU-writable, MMU-writable only with
+ *    host-writable); the other bits are read by the op itself.
+ */
+uint64_t fz_value(uint8_t a, uint8_t b)
+{
+	uint64_t spte = PT_PRESENT_MASK | fz_pfn(a) << PAGE_SHIFT;
+	unsigned ladder = b & 3;
+
+	if (a & 0x10)
+		spte |= PT_ACCESSED_MASK;
+	if (a & 0x20)
+		spte |= PT_DIRTY_MASK;
+	if (a & 0x40)
+		spte |= PT64_NX_MASK;
+	if (a & 0x80)
+		spte |= PT_USER_MASK;
+	if (ladder >= 1)
+		spte |= SPTE_HOST_WRITEABLE;
+	if (ladder >= 2)
+		spte |= SPTE_MMU_WRITEABLE;
+	if (ladder >= 3)
+		spte |= PT_WRITABLE_MASK;
+	return spte;
+}
+
+static uint8_t byte_at(const uint8_t *data, size_t size, size_t i)
+{
+	return i < size ? data[i] : 0;
+}
+
+void fz_decode(enum fz_target target, const uint8_t *data, size_t size, struct fz_program *p)
+{
+	uint8_t config = byte_at(data, size, 1);
+	size_t pos = FZ_HEADER_BYTES, n;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	memset(p, 0, sizeof(*p));
+	p->version = FZ_FORMAT_VERSION;
+	p->target = target;
+	p->width = (config & 1) ? MMU_HOST_64 : MMU_HOST_32;
+	p->mm = (config & 2) ? SIM_MM_SC : SIM_MM_TSO;
+	p->sched_kind = (config & 4) ? SIM_SCHED_BYTES : SIM_SCHED_PREEMPT;
+	p->cpus = 2 + ((config >> 3) & 3);
+	if (p->cpus > 4)
+		p->cpus = 4;
+	n = byte_at(data, size, 2) % (FZ_OPS_MAX + 1);
+	for (size_t i = 0; i < n && pos < size; i++, pos += FZ_OP_BYTES) {
+		struct fz_op *op = &p->ops[p->ops_count++];
+		uint8_t where = byte_at(data, size, pos + 1);
+
+		op->kind = byte_at(data, size, pos) % FZ_OP_COUNT;
+		op->cpu = (where >> 4) % p->cpus;
+		op->slot = (where & 15) % FZ_SLOTS;
+		op->a = byte_at(data, size, pos + 2);
+		op->b = byte_at(data, size, pos + 3);
+	}
+	if (pos < size) {
+		p->sched_len = size - pos;
+		if (p->sched_len > FZ_SCHED_MAX)
+			p->sched_len = FZ_SCHED_MAX;
+		memcpy(p->sched, data + pos, p->sched_len);
+	}
+	for (size_t i = 0; i < size; i++) {
+		h ^= data[i];
+		h *= 0x100000001b3ull;
+	}
+	p->seed = h;
+}
+
+size_t fz_encode(const struct fz_program *p, uint8_t *out, size_t cap)
+{
+	size_t len = FZ_HEADER_BYTES + p->ops_count * FZ_OP_BYTES + p->sched_len;
+	size_t pos = FZ_HEADER_BYTES;
+
+	assert(cap >= len);
+	out[0] = FZ_FORMAT_VERSION;
+	out[1] = (p->width == MMU_HOST_64) | (p->mm == SIM_MM_SC) << 1 |
+		 (p->sched_kind == SIM_SCHED_BYTES) << 2 | (uint8_t)((p->cpus - 2) << 3);
+	out[2] = (uint8_t)p->ops_count;
+	for (uint32_t i = 0; i < p->ops_count; i++, pos += FZ_OP_BYTES) {
+		const struct fz_op *op = &p->ops[i];
+
+		out[pos] = op->kind;
+		out[pos + 1] = (uint8_t)(op->cpu << 4 | op->slot);
+		out[pos + 2] = op->a;
+		out[pos + 3] = op->b;
+	}
+	memcpy(out + pos, p->sched, p->sched_len);
+	return len;
+}
+
+void fz_spte_describe(char *buf, size_t cap, uint64_t spte)
+{
+	/* A private kvm only to reach the model's MMIO predicates. */
+	static struct kvm kvm;
+	static bool ready;
+
+	if (!ready) {
+		mmu_init(&kvm, NULL, MMU_HOST_32, MMU_MUTANT_NONE, NULL, NULL);
+		ready = true;
+	}
+	if (spte == 0) {
+		snprintf(buf, cap, "0x%016llx (empty)", (unsigned long long)spte);
+	} else if (is_mmio_spte(&kvm, spte)) {
+		snprintf(buf, cap, "0x%016llx MMIO gfn=0x%llx gen=0x%x access=%s%s",
+			 (unsigned long long)spte,
+			 (unsigned long long)((spte & ((1ull << MMU_PHYS_BITS) - 1)) >> PAGE_SHIFT),
+			 get_mmio_spte_generation(spte), spte & PT_WRITABLE_MASK ? "W" : "",
+			 spte & PT_USER_MASK ? "U" : "");
+	} else {
+		snprintf(buf, cap, "0x%016llx %s pfn=0x%llx%s%s%s%s%s%s%s",
+			 (unsigned long long)spte,
+			 spte & PT_PRESENT_MASK ? "P" : "not-present",
+			 (unsigned long long)spte_to_pfn(spte),
+			 spte & PT_WRITABLE_MASK ? " W" : "", spte & PT_USER_MASK ? " U" : "",
+			 spte & PT_ACCESSED_MASK ? " A" : "", spte & PT_DIRTY_MASK ? " D" : "",
+			 spte & PT64_NX_MASK ? " NX" : "",
+			 spte & SPTE_HOST_WRITEABLE ? " host-writable" : "",
+			 spte & SPTE_MMU_WRITEABLE ? " mmu-writable" : "");
+	}
+}
+
+void fz_program_print(FILE *f, const struct fz_program *p)
+{
+	char desc[160];
+
+	fprintf(f, "format %u\n", p->version);
+	fprintf(f, "target %s\n", fz_target_name(p->target));
+	fprintf(f, "host %s\n", p->width == MMU_HOST_64 ? "64" : "32");
+	fprintf(f, "memory %s\n", sim_mm_name(p->mm));
+	fprintf(f, "schedule %s\n", p->sched_kind == SIM_SCHED_BYTES ? "bytes" : "preempt");
+	fprintf(f, "cpus %u\n", p->cpus);
+	for (uint32_t i = 0; i < p->ops_count; i++) {
+		const struct fz_op *op = &p->ops[i];
+
+		fprintf(f, "op cpu%u %-13s slot%u a=0x%02x b=0x%02x", op->cpu,
+			fz_op_name(op->kind), op->slot, op->a, op->b);
+		switch (op->kind) {
+		case FZ_OP_SET:
+		case FZ_OP_UPDATE:
+			fz_spte_describe(desc, sizeof(desc), fz_value(op->a, op->b));
+			fprintf(f, "  # %s", desc);
+			break;
+		case FZ_OP_REMAP:
+			fprintf(f, "  # new pfn=0x%llx%s", (unsigned long long)fz_pfn(op->a),
+				op->b & 0x80 ? ", host pte writable: drop" : "");
+			break;
+		case FZ_OP_MMIO:
+			fprintf(f, "  # access=%s%s", op->b & 2 ? "W" : "", op->b & 4 ? "U" : "");
+			break;
+		default:
+			break;
+		}
+		fputc('\n', f);
+	}
+	fprintf(f, "sched");
+	for (size_t i = 0; i < p->sched_len; i++)
+		fprintf(f, " %02x", p->sched[i]);
+	fputc('\n', f);
+}

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * fuzz/: the input format, its total decoder and text form, and the
+ * executor that wires sim/ + mmu/ + oracle/ for one input.
+ *
+ * Input format, version 1 (every byte string decodes to a valid program):
+ *
+ *   byte 0      format version (FZ_FORMAT_VERSION; other values decode as 1)
+ *   byte 1      configuration:
+ *                 bit 0     host width: 0 = 32-bit PAE, 1 = 64-bit
+ *                 bit 1     memory model: 0 = x86-TSO, 1 = sequentially consistent
+ *                 bit 2     schedule kind: 0 = preemption list, 1 = byte stream
+ *                 bits 3-4  CPUs - 2 (2, 3, 4, 4)
+ *                 bits 5-7  reserved (ignored)
+ *   byte 2      number of operations, modulo FZ_OPS_MAX + 1
+ *   then        4 bytes per operation (fewer if the input ends early):
+ *                 kind (modulo FZ_OP_COUNT), where (cpu = high nibble modulo
+ *                 CPUs, slot = low nibble modulo FZ_SLOTS), value bytes a, b
+ *   rest        the schedule: (gap, target) pairs for the preemption list,
+ *               one byte per step for the byte stream
+ *
+ * A missing byte reads as 0, so an empty input is the default program: a
+ * 32-bit host, TSO, two CPUs, no operations.  The PRNG that continues a
+ * byte-stream schedule is seeded from a hash of the whole input.
+ */
+#ifndef SPTERACE_FUZZ_PROGRAM_H
+#define SPTERACE_FUZZ_PROGRAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mmu/mmu.h"
+#include "oracle/oracle.h"
+#include "sim/sim.h"
+
+#define FZ_FORMAT_VERSION 1
+#define FZ_HEADER_BYTES 3
+#define FZ_OP_BYTES 4
+/* Enough for a writer, a reader and a rewrite per CPU, small enough to minimize. */
+#define FZ_OPS_MAX 32
+#define FZ_SLOTS 4
+/* Longer schedules add nothing: a run has at most a few thousand steps. */
+#define FZ_SCHED_MAX 4096
+#define FZ_INPUT_MAX (FZ_HEADER_BYTES + FZ_OPS_MAX * FZ_OP_BYTES + FZ_SCHED_MAX)
+
+enum fz_target {
+	FZ_TARGET_SPTE = 0,
+	FZ_TARGET_COUNT,
+};
+
+enum fz_op_kind {
+	/* Under mmu_lock. */
+	FZ_OP_SET = 0,      /* mmu_spte_set, or mmu_spte_update if present */
+	FZ_OP_UPDATE,       /* mmu_spte_update keeping the pfn (fast or slow path) */
+	FZ_OP_CLEAR_TRACK,  /* mmu_spte_clear_track_bits */
+	FZ_OP_CLEAR_NOTRACK,/* mmu_spte_clear_no_track */
+	FZ_OP_REMAP,        /* kvm_set_pte_rmapp: clear then set, no flush */
+	FZ_OP_AGE,          /* kvm_age_rmapp: clear_bit(A) */
+	FZ_OP_MMIO,         /* mark_mmio_spte on a non-present spte */
+	/* Lockless. */
+	FZ_OP_READ,         /* lockless begin, mmu_spte_get_lockless, end */
+	FZ_OP_FAST_PF,      /* fast_page_fault: lockless read, cmpxchg64 */
+	FZ_OP_HW_WALK,      /* hardware walker: atomic 64-bit snapshot */
+	FZ_OP_COUNT,
+};
+
+struct fz_op {
+	uint8_t kind;   /* enum fz_op_kind */
+	uint8_t cpu;
+	uint8_t slot;
+	uint8_t a, b;   /* value selectors (see fz_value) */
+};
+
+struct fz_program {
+	uint8_t version;
+	enum fz_target target;
+	enum mmu_host_width width;
+	enum sim_mm mm;
+	enum sim_sched_kind sched_kind;
+	uint32_t cpus;
+	uint32_t ops_count;
+	struct fz_op ops[FZ_OPS_MAX];
+	size_t sched_len;
+	uint8_t sched[FZ_SCHED_MAX];
+	uint64_t seed;
+};
+
+/* Total: never fails, never reads past size. */
+void fz_decode(enum fz_target target, const uint8_t *data, size_t size, struct fz_program *out);
+/* The canonical bytes of a program; returns the length (<= FZ_INPUT_MAX). */
+size_t fz_encode(const struct fz_program *p, uint8_t *out, size_t cap);
+/* The line-per-operation text form. */
+void fz_program_print(FILE *f, const struct fz_program *p);
+
+const char *fz_op_name(enum fz_op_kind k);
+const char *fz_target_name(enum fz_target t);
+enum fz_target fz_target_by_name(const char *name);   /* FZ_TARGET_COUNT if unknown */
+/* The spte a SET/MMIO op installs, from its value selectors. */
+uint64_t fz_value(uint8_t a, uint8_t b);
+uint64_t fz_pfn(uint8_t a);
+
+/* ---- executor ---- */
+
+struct fz_options {
+	enum mmu_mutant mutant;
+	bool strict;          /* benign blends are divergences */
+	bool log;             /* keep the event log (tools); the hash is always kept */
+	bool report_known;    /* harness: abort on known findings too */
+};
+
+struct fz_result {
+	enum sim_result sim_result;
+	uint64_t hash;
+	uint64_t steps;
+	bool divergence;
+	/* The first divergent read. */
+	struct orc_verdict verdict;
+	uint32_t slot;
+	uint32_t cpu;
+	uint32_t op_index;
+	enum mmu_read_kind read_kind;
+	const char *divergence_class;  /* fz_divergence_class() of the first divergence */
+	struct orc_stats stats;
+	uint64_t retries;
+};
+
+struct fz_exec;
+struct fz_exec *fz_exec_new(void);
+void fz_exec_free(struct fz_exec *x);
+void fz_exec_run(struct fz_exec *x, const struct fz_program *p, const struct fz_options *o,
+		 struct fz_result *out);
+/* The simulator of the last run (its log, for tools). */
+struct sim *fz_exec_sim(struct fz_exec *x);
+
+/*
+ * The shape of a divergence, from the returned value and the legal values:
+ *   "mmio-low-present-high"  the low half of an MMIO spte with the high half
+ *                            of a present one (W1 over an MMIO spte)
+ *   "stale-high-half"        the low half of one present value with the high
+ *                            half of another
+ *   "blend"                  a same-pfn blend (strict mode)
+ *   "other"
+ */
+const char *fz_divergence_class(const struct orc_verdict *v);
+/* Known findings on the faithful model (corpus/findings/): class and file. */
+bool fz_known_finding(enum fz_target t, const char *divergence_class, const char **out_where);
+
+/* A human-readable account of a divergence (or of a passing run). */
+void fz_report_print(FILE *f, const struct fz_program *p, const struct fz_options *o,
+		     const struct fz_result *r);
+/* Decode an spte field by field, in the model's terms. */
+void fz_spte_describe(char *buf, size_t cap, uint64_t spte);
+
+#endif
