@@ -49,7 +49,7 @@ void fz_harness_one(enum fz_target target, const struct fz_options *o, const uin
 	}
 	fz_decode(target, data, size, &prog);
 	fz_exec_run(harness_exec, &prog, o, &res);
-	if (res.divergence && !o->report_known && o->mutant == MMU_MUTANT_NONE &&
+	if (res.divergence && !o->report_known &&
 	    fz_known_finding(target, res.divergence_class, NULL))
 		return;   /* analysed already: see corpus/findings/ */
 	if (res.divergence) {

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Writes the hand-made seed programs of corpus/spte/.
+
+Each seed is a scenario from docs/kvm-shadow-mmu.md 3 (a writer under
+mmu_lock against lockless readers), in format 1 of fuzz/program.h, with a
+few schedules.  Run from the repository root: python3 corpus/make_seeds.py
+"""
+import os
+
+OP = dict(set=0, update=1, clear=2, clear_notrack=3, remap=4, age=5, mmio=6,
+          read=7, fast_pf=8, hw_walk=9)
+
+
+def program(ops, sched=b"", cpus=2, host64=False, sc=False, bytes_sched=False):
+    config = int(host64) | int(sc) << 1 | int(bytes_sched) << 2 | (cpus - 2) << 3
+    out = bytes([1, config, len(ops)])
+    for kind, cpu, slot, a, b in ops:
+        out += bytes([OP[kind], cpu << 4 | slot, a, b])
+    return out + bytes(sched)
+
+
+# pfn selector a: bits 0-1 low part (0x12345, 0x1, 0xfffff, 0xa0b), bits 2-3
+# high part (0, 1, 7, 0xff); a high part != 0 puts the pfn above 4 GiB.
+HIGH7 = 0x08            # pfn 0x712345, read-only, not accessed: rewrite keeps low
+LOW_ONLY = 0x00         # pfn 0x12345: same low 20 bits, high part 0
+VOLATILE = 0x02         # b: host-writable + MMU-writable (locklessly modifiable)
+WRITABLE = 0x03
+
+SEEDS = {
+    # kvm_set_pte_rmapp ABA: A(pfn 0x712345) -> 0 -> B(pfn 0x12345), equal low halves.
+    "remap-aba-reader": program(
+        [("set", 0, 0, HIGH7, 0), ("remap", 0, 0, LOW_ONLY, 0), ("remap", 0, 0, HIGH7, 0),
+         ("read", 1, 0, 0, 0), ("read", 1, 0, 0, 0), ("read", 1, 0, 0, 0)],
+        sched=[9, 1, 3, 0, 4, 1, 2, 0]),
+    "remap-aba-bytes": program(
+        [("set", 0, 0, HIGH7, 0), ("remap", 0, 0, LOW_ONLY, 0), ("read", 1, 0, 0, 0),
+         ("remap", 0, 0, HIGH7, 0), ("read", 1, 0, 0, 0)],
+        sched=[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0],
+        bytes_sched=True, sc=True),
+    # W1 of a value above 4 GiB while readers and the hardware walker look.
+    "set-high-pfn-walkers": program(
+        [("set", 0, 1, HIGH7 | 0x40, WRITABLE), ("read", 1, 1, 0, 0), ("hw_walk", 1, 1, 0, 0),
+         ("read", 1, 1, 0, 0), ("hw_walk", 1, 1, 0, 0)],
+        sched=[3, 1, 2, 0, 1, 1]),
+    # W2/W3 clears of a present high-pfn spte against a reader.
+    "clear-high-pfn-reader": program(
+        [("set", 0, 2, 0x0c, 0), ("clear", 0, 2, 0, 0), ("set", 0, 2, 0x0c | 0x10, VOLATILE),
+         ("clear", 0, 2, 0, 0), ("read", 1, 2, 0, 0), ("read", 1, 2, 0, 0)],
+        sched=[12, 1, 4, 0, 2, 1]),
+    # In-place permission updates (fast and slow path) racing fast page fault.
+    "update-vs-fast-pf": program(
+        [("set", 0, 0, 0x14, VOLATILE), ("update", 0, 0, 0x54, VOLATILE),
+         ("update", 0, 0, 0x14, 0x01), ("fast_pf", 1, 0, 0, 0), ("fast_pf", 2, 0, 0, 0),
+         ("read", 1, 0, 0, 0)],
+        cpus=3, sched=[8, 1, 2, 2, 3, 0]),
+    # Aging (clear_bit A) against the hardware walker, on a 64-bit host.
+    "age-64bit": program(
+        [("set", 0, 3, 0x1d, WRITABLE), ("age", 0, 3, 0, 0), ("hw_walk", 1, 3, 0, 0),
+         ("read", 1, 3, 0, 0), ("fast_pf", 1, 3, 0, 0)],
+        host64=True, sched=[5, 1]),
+    # MMIO spte installed and cleared while a reader walks.
+    "mmio-clear-reader": program(
+        [("mmio", 0, 1, 0, 6), ("clear_notrack", 0, 1, 0, 0), ("read", 1, 1, 0, 0),
+         ("read", 1, 1, 0, 0)],
+        sched=[6, 1, 2, 0]),
+    "empty": b"",
+}
+
+if __name__ == "__main__":
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "spte")
+    os.makedirs(here, exist_ok=True)
+    for name, data in SEEDS.items():
+        with open(os.path.join(here, name), "wb") as f:
+            f.write(data)
+    print(f"wrote {len(SEEDS)} seeds to {here}")
