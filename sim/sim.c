@@ -87,6 +87,11 @@ struct sim {
 	struct sim_cpu cpu[SIM_CPUS_MAX];
 	uint32_t cur;                /* CPU whose code is running */
 	bool killing;                /* unwinding unfinished CPUs after a run */
+	bool running;                /* every CPU has announced its first access */
+	/* A decision a CPU took on the scheduler's behalf before yielding. */
+	bool decided;
+	int decision;                /* agent, or -1 for the end of the run */
+	enum sim_result decided_result;
 	uint32_t mem[SIM_MEM_WORDS];
 	uint64_t steps;
 	uint32_t steps_max;
@@ -282,6 +287,11 @@ void sim_spawn(struct sim *s, uint32_t cpu, sim_cpu_fn fn, void *arg)
 
 /* ---- CPU side ---- */
 
+static int sched_decide(struct sim *s, enum sim_result *res);
+static bool retry_waiter_wakeable(const struct sim *s);
+static void cpu_execute(struct sim *s, uint32_t i);
+static void sb_drain_one(struct sim *s, uint32_t cpu);
+
 static void cpu_entry(void *arg)
 {
 	struct sim *s = arg;
@@ -304,6 +314,35 @@ static uint64_t cpu_access(struct sim *s, uint8_t op, sim_addr a, uint64_t v, ui
 	c->a = a;
 	c->v = v;
 	c->v2 = v2;
+	/*
+	 * Take the scheduler's decisions here as long as they pick this CPU
+	 * (or a store-buffer drain): most steps continue the running CPU, and
+	 * switching to the host and back for each would dominate the run.
+	 * The decisions are the very ones the host loop would take, in the
+	 * same order, so the schedule does not depend on where they are taken.
+	 */
+	while (s->running && !retry_waiter_wakeable(s)) {
+		enum sim_result res;
+		int agent = sched_decide(s, &res);
+		uint32_t self = s->cur;
+
+		if (agent == (int)self) {
+			s->steps++;
+			cpu_execute(s, self);
+			return c->result;
+		}
+		if (agent >= (int)s->config.cpus) {
+			s->steps++;
+			s->cur = (uint32_t)agent - s->config.cpus;
+			sb_drain_one(s, s->cur);
+			s->cur = self;
+			continue;
+		}
+		s->decided = true;
+		s->decision = agent;
+		s->decided_result = res;
+		break;
+	}
 	fiber_yield(&c->fiber, &s->host);
 	if (s->killing)
 		longjmp(c->exit_jmp, 1);
@@ -795,31 +834,62 @@ static void kill_unfinished(struct sim *s)
 	s->killing = false;
 }
 
+static bool retry_waiter_wakeable(const struct sim *s)
+{
+	for (uint32_t i = 0; i < s->config.cpus; i++) {
+		const struct sim_cpu *c = &s->cpu[i];
+
+		if (c->state == CPU_PENDING && c->op == OP_RETRY_WAIT && s->stores_visible != c->v)
+			return true;
+	}
+	return false;
+}
+
+/* The next agent to run, or -1 with *res set when the run is over. */
+static int sched_decide(struct sim *s, enum sim_result *res)
+{
+	int agent;
+
+	*res = SIM_DONE;
+	if (all_finished(s))
+		return -1;
+	if (s->steps >= s->steps_max) {
+		*res = SIM_STEP_LIMIT;
+		return -1;
+	}
+	agent = choose_agent(s);
+	if (agent < 0)
+		*res = SIM_DEADLOCK;
+	return agent;
+}
+
 enum sim_result sim_run(struct sim *s)
 {
 	enum sim_result result = SIM_DONE;
 
+	s->running = false;
+	s->decided = false;
 	if (s->config.sched == SIM_SCHED_PREEMPT)
 		preempt_load_next(s);
 	/* Run every CPU up to its first access, in CPU order. */
 	for (uint32_t i = 0; i < s->config.cpus; i++)
 		if (s->cpu[i].state == CPU_NEW)
 			cpu_resume(s, i);
+	s->running = true;
 	for (;;) {
 		int agent;
 
 		wake_retry_waiters(s);
-		if (all_finished(s))
-			break;
-		if (s->steps >= s->steps_max) {
-			result = SIM_STEP_LIMIT;
-			break;
+		if (s->decided) {
+			/* A CPU decided before yielding; no step happened since. */
+			s->decided = false;
+			agent = s->decision;
+			result = s->decided_result;
+		} else {
+			agent = sched_decide(s, &result);
 		}
-		agent = choose_agent(s);
-		if (agent < 0) {
-			result = SIM_DEADLOCK;
+		if (agent < 0)
 			break;
-		}
 		s->steps++;
 		if ((uint32_t)agent < s->config.cpus) {
 			cpu_execute(s, (uint32_t)agent);
@@ -829,6 +899,7 @@ enum sim_result sim_run(struct sim *s)
 			sb_drain_one(s, s->cur);
 		}
 	}
+	s->running = false;
 	if (result != SIM_DONE)
 		kill_unfinished(s);
 	hash_u64(&s->hash, result);
