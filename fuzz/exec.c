@@ -51,6 +51,12 @@ static uint64_t slot_gfn(uint32_t slot)
 	return 0x100 * (slot / 2) + slot % 2;
 }
 
+sim_addr fz_slot_sptep(uint32_t slot)
+{
+	assert(slot < FZ_SLOTS);
+	return slot_sptep[slot];
+}
+
 static uint32_t sptep_slot(sim_addr sptep)
 {
 	for (uint32_t i = 0; i < FZ_SLOTS; i++)
@@ -221,13 +227,13 @@ static void cpu_main(struct sim *s, uint32_t cpu, void *arg)
 	struct fz_exec *x = arg;
 	const struct fz_program *p = x->prog;
 
-	(void)s;
 	for (uint32_t i = 0; i < p->ops_count; i++) {
 		const struct fz_op *op = &p->ops[i];
 
 		if (op->cpu != cpu)
 			continue;
 		x->cur_op[cpu] = i;
+		sim_note(s, FZ_NOTE_OP, slot_sptep[op->slot], i, op->kind);
 		if (op->kind >= FZ_OP_READ)
 			op_lockless(x, cpu, op);
 		else

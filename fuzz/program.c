@@ -13,6 +13,7 @@
 #include "fuzz/program.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const op_names[FZ_OP_COUNT] = {
@@ -84,7 +85,6 @@ void fz_decode(enum fz_target target, const uint8_t *data, size_t size, struct f
 {
 	uint8_t config = byte_at(data, size, 1);
 	size_t pos = FZ_HEADER_BYTES, n;
-	uint64_t h = 0xcbf29ce484222325ull;
 
 	memset(p, 0, sizeof(*p));
 	p->version = FZ_FORMAT_VERSION;
@@ -112,11 +112,37 @@ void fz_decode(enum fz_target target, const uint8_t *data, size_t size, struct f
 			p->sched_len = FZ_SCHED_MAX;
 		memcpy(p->sched, data + pos, p->sched_len);
 	}
-	for (size_t i = 0; i < size; i++) {
-		h ^= data[i];
-		h *= 0x100000001b3ull;
+	p->seed = fz_program_seed(p);
+}
+
+static void fnv_byte(uint64_t *h, uint8_t b)
+{
+	*h ^= b;
+	*h *= 0x100000001b3ull;
+}
+
+/*
+ * The PRNG seed of a byte-stream schedule: a hash of the canonical encoding,
+ * so that every encoding of a program (raw fuzzer bytes, re-encoded bytes,
+ * the text form) behaves the same.
+ */
+uint64_t fz_program_seed(const struct fz_program *p)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	fnv_byte(&h, FZ_FORMAT_VERSION);
+	fnv_byte(&h, (uint8_t)((p->width == MMU_HOST_64) | (p->mm == SIM_MM_SC) << 1 |
+			       (p->sched_kind == SIM_SCHED_BYTES) << 2 | (p->cpus - 2) << 3));
+	fnv_byte(&h, (uint8_t)p->ops_count);
+	for (uint32_t i = 0; i < p->ops_count; i++) {
+		fnv_byte(&h, p->ops[i].kind);
+		fnv_byte(&h, (uint8_t)(p->ops[i].cpu << 4 | p->ops[i].slot));
+		fnv_byte(&h, p->ops[i].a);
+		fnv_byte(&h, p->ops[i].b);
 	}
-	p->seed = h;
+	for (size_t i = 0; i < p->sched_len; i++)
+		fnv_byte(&h, p->sched[i]);
+	return h;
 }
 
 size_t fz_encode(const struct fz_program *p, uint8_t *out, size_t cap)
@@ -205,8 +231,146 @@ void fz_program_print(FILE *f, const struct fz_program *p)
 		}
 		fputc('\n', f);
 	}
-	fprintf(f, "sched");
-	for (size_t i = 0; i < p->sched_len; i++)
-		fprintf(f, " %02x", p->sched[i]);
-	fputc('\n', f);
+	/* 32 schedule bytes per line; an empty schedule is one empty line. */
+	for (size_t i = 0; i == 0 || i < p->sched_len; i += 32) {
+		fprintf(f, "sched");
+		for (size_t j = i; j < i + 32 && j < p->sched_len; j++)
+			fprintf(f, " %02x", p->sched[j]);
+		fputc('\n', f);
+	}
+}
+
+/* ---- text form parser ---- */
+
+static bool parse_fail(char *err, size_t cap, unsigned line, const char *what)
+{
+	snprintf(err, cap, "line %u: %s", line, what);
+	return false;
+}
+
+static bool parse_byte(const char *s, uint8_t *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 16);
+
+	if (end == s || *end || v > 0xff)
+		return false;
+	*out = (uint8_t)v;
+	return true;
+}
+
+bool fz_program_parse(const char *text, struct fz_program *p, char *err, size_t cap)
+{
+	char line[8192];
+	unsigned n = 0;
+	bool have_target = false;
+	const char *pos = text;
+
+	memset(p, 0, sizeof(*p));
+	p->version = FZ_FORMAT_VERSION;
+	p->width = MMU_HOST_32;
+	p->mm = SIM_MM_TSO;
+	p->sched_kind = SIM_SCHED_PREEMPT;
+	p->cpus = 2;
+	while (*pos) {
+		const char *nl = strchr(pos, '\n');
+		size_t len = nl ? (size_t)(nl - pos) : strlen(pos);
+		char *words[40], *save = NULL, *w;
+		int count = 0;
+
+		n++;
+		if (len >= sizeof(line))
+			return parse_fail(err, cap, n, "line too long");
+		memcpy(line, pos, len);
+		line[len] = 0;
+		pos += len + (nl ? 1 : 0);
+		if (strchr(line, '#'))
+			*strchr(line, '#') = 0;
+		for (w = strtok_r(line, " \t\r", &save); w; w = strtok_r(NULL, " \t\r", &save)) {
+			if (count == 40)
+				return parse_fail(err, cap, n, "too many words (at most 32 schedule "
+							       "bytes per sched line)");
+			words[count++] = w;
+		}
+		if (count == 0)
+			continue;
+		if (strcmp(words[0], "format") == 0 && count == 2) {
+			if (strcmp(words[1], "1") != 0)
+				return parse_fail(err, cap, n, "unsupported format (this build reads format 1)");
+		} else if (strcmp(words[0], "target") == 0 && count == 2) {
+			p->target = fz_target_by_name(words[1]);
+			if (p->target == FZ_TARGET_COUNT)
+				return parse_fail(err, cap, n, "unknown target");
+			have_target = true;
+		} else if (strcmp(words[0], "host") == 0 && count == 2) {
+			if (strcmp(words[1], "32") == 0)
+				p->width = MMU_HOST_32;
+			else if (strcmp(words[1], "64") == 0)
+				p->width = MMU_HOST_64;
+			else
+				return parse_fail(err, cap, n, "host must be 32 or 64");
+		} else if (strcmp(words[0], "memory") == 0 && count == 2) {
+			if (strcmp(words[1], "tso") == 0)
+				p->mm = SIM_MM_TSO;
+			else if (strcmp(words[1], "sc") == 0)
+				p->mm = SIM_MM_SC;
+			else
+				return parse_fail(err, cap, n, "memory must be tso or sc");
+		} else if (strcmp(words[0], "schedule") == 0 && count == 2) {
+			if (strcmp(words[1], "preempt") == 0)
+				p->sched_kind = SIM_SCHED_PREEMPT;
+			else if (strcmp(words[1], "bytes") == 0)
+				p->sched_kind = SIM_SCHED_BYTES;
+			else
+				return parse_fail(err, cap, n, "schedule must be preempt or bytes");
+		} else if (strcmp(words[0], "cpus") == 0 && count == 2) {
+			if (strlen(words[1]) != 1 || words[1][0] < '2' || words[1][0] > '4')
+				return parse_fail(err, cap, n, "cpus must be 2, 3 or 4");
+			p->cpus = (uint32_t)(words[1][0] - '0');
+		} else if (strcmp(words[0], "op") == 0 && count == 6) {
+			struct fz_op *op;
+			int kind = -1;
+
+			if (p->ops_count == FZ_OPS_MAX)
+				return parse_fail(err, cap, n, "too many operations (at most 32)");
+			op = &p->ops[p->ops_count];
+			for (int k = 0; k < FZ_OP_COUNT; k++)
+				if (strcmp(words[2], op_names[k]) == 0)
+					kind = k;
+			if (kind < 0)
+				return parse_fail(err, cap, n, "unknown operation");
+			if (strncmp(words[1], "cpu", 3) != 0 || strlen(words[1]) != 4 ||
+			    words[1][3] < '0' || words[1][3] > '3')
+				return parse_fail(err, cap, n, "expected cpu0..cpu3");
+			if (strncmp(words[3], "slot", 4) != 0 || strlen(words[3]) != 5 ||
+			    words[3][4] < '0' || words[3][4] > '3')
+				return parse_fail(err, cap, n, "expected slot0..slot3");
+			if (strncmp(words[4], "a=", 2) != 0 || !parse_byte(words[4] + 2, &op->a) ||
+			    strncmp(words[5], "b=", 2) != 0 || !parse_byte(words[5] + 2, &op->b))
+				return parse_fail(err, cap, n, "expected a=0xNN b=0xNN");
+			op->kind = (uint8_t)kind;
+			op->cpu = (uint8_t)(words[1][3] - '0');
+			op->slot = (uint8_t)(words[3][4] - '0');
+			p->ops_count++;
+		} else if (strcmp(words[0], "sched") == 0) {
+			for (int i = 1; i < count; i++) {
+				if (p->sched_len == FZ_SCHED_MAX)
+					return parse_fail(err, cap, n, "schedule too long");
+				if (!parse_byte(words[i], &p->sched[p->sched_len]))
+					return parse_fail(err, cap, n, "schedule bytes are hex, like 0a");
+				p->sched_len++;
+			}
+			/* Long schedules continue on further sched lines. */
+		} else {
+			return parse_fail(err, cap, n, "unknown line (expected format, target, host, "
+						       "memory, schedule, cpus, op or sched)");
+		}
+	}
+	if (!have_target)
+		return parse_fail(err, cap, n, "missing 'target' line");
+	for (uint32_t i = 0; i < p->ops_count; i++)
+		if (p->ops[i].cpu >= p->cpus)
+			return parse_fail(err, cap, n, "an operation names a CPU beyond 'cpus'");
+	p->seed = fz_program_seed(p);
+	return true;
 }

@@ -21,7 +21,8 @@
  *
  * A missing byte reads as 0, so an empty input is the default program: a
  * 32-bit host, TSO, two CPUs, no operations.  The PRNG that continues a
- * byte-stream schedule is seeded from a hash of the whole input.
+ * byte-stream schedule is seeded from a hash of the program's canonical
+ * encoding (fz_program_seed), so re-encoding never changes a run.
  */
 #ifndef SPTERACE_FUZZ_PROGRAM_H
 #define SPTERACE_FUZZ_PROGRAM_H
@@ -89,19 +90,24 @@ struct fz_program {
 
 /* Total: never fails, never reads past size. */
 void fz_decode(enum fz_target target, const uint8_t *data, size_t size, struct fz_program *out);
+uint64_t fz_program_seed(const struct fz_program *p);
 /* The canonical bytes of a program; returns the length (<= FZ_INPUT_MAX). */
 size_t fz_encode(const struct fz_program *p, uint8_t *out, size_t cap);
 /* The line-per-operation text form. */
 void fz_program_print(FILE *f, const struct fz_program *p);
-
-const char *fz_op_name(enum fz_op_kind k);
-const char *fz_target_name(enum fz_target t);
-enum fz_target fz_target_by_name(const char *name);   /* FZ_TARGET_COUNT if unknown */
-/* The spte a SET/MMIO op installs, from its value selectors. */
-uint64_t fz_value(uint8_t a, uint8_t b);
-uint64_t fz_pfn(uint8_t a);
+/*
+ * Parse the text form back (the inverse of fz_program_print; '#' starts a
+ * comment).  Returns false with a one-line message in err on bad input.
+ */
+bool fz_program_parse(const char *text, struct fz_program *out, char *err, size_t err_cap);
 
 /* ---- executor ---- */
+
+/* Event-log note of the executor: an operation starts (value: op index, arg: kind). */
+#define FZ_NOTE_OP 16
+
+/* The spte of each harness slot (sim/ address of its low half). */
+sim_addr fz_slot_sptep(uint32_t slot);
 
 struct fz_options {
 	enum mmu_mutant mutant;
@@ -152,5 +158,31 @@ void fz_report_print(FILE *f, const struct fz_program *p, const struct fz_option
 		     const struct fz_result *r);
 /* Decode an spte field by field, in the model's terms. */
 void fz_spte_describe(char *buf, size_t cap, uint64_t spte);
+
+/* ---- minimizer ---- */
+
+struct fz_min_stats {
+	size_t size_before, size_after;
+	uint32_t ops_before, ops_after;
+	size_t sched_before, sched_after;
+	uint32_t runs;             /* executions spent */
+};
+
+/*
+ * Shrink an input that diverges, in two passes (operations, then the
+ * schedule), re-running after every step and keeping a step only if the
+ * same divergence (verdict kind and class) still reproduces.  The result is
+ * never longer than the input.  Returns false if the input does not diverge.
+ */
+bool fz_minimize(struct fz_exec *x, enum fz_target target, const struct fz_options *o,
+		 const uint8_t *data, size_t size, uint8_t *out, size_t *out_size,
+		 struct fz_min_stats *stats);
+
+const char *fz_op_name(enum fz_op_kind k);
+const char *fz_target_name(enum fz_target t);
+enum fz_target fz_target_by_name(const char *name);   /* FZ_TARGET_COUNT if unknown */
+/* The spte a SET/MMIO op installs, from its value selectors. */
+uint64_t fz_value(uint8_t a, uint8_t b);
+uint64_t fz_pfn(uint8_t a);
 
 #endif

@@ -5,7 +5,7 @@
  * its regressions and its findings.
  *
  * Expectations come from each input's sidecar (FILE.txt), whose header lines
- * are "key: value":
+ * (up to the first blank line) are "key: value":
  *   mutant: NAME             the input is a witness for mutant NAME: it must
  *                            diverge with NAME and pass on the faithful model
  *   expect: divergence|pass  what the run with that mutant must give
@@ -79,7 +79,9 @@ static bool read_sidecar(const char *path, struct expectation *e)
 	while (fgets(line, sizeof(line), f)) {
 		char *colon = strchr(line, ':'), *key = line, *value;
 
-		if (line[0] == '\n' || line[0] == '#' || !colon)
+		if (line[0] == '\n' || line[0] == '\r')
+			break;   /* the header ends at the first blank line */
+		if (line[0] == '#' || !colon)
 			continue;
 		*colon = 0;
 		key = trim(key);

@@ -93,6 +93,43 @@ const struct mmu_mutant_info *mmu_mutant_info(enum mmu_mutant m);
 /* Returns MMU_MUTANT_COUNT for an unknown name; "none" is the faithful model. */
 enum mmu_mutant mmu_mutant_by_name(const char *name);
 
+/*
+ * Annotations in the sim/ event log (not steps), so tools can say which
+ * kernel function made each access.  MMU_NOTE_FN: value is an enum mmu_fn,
+ * noted on entry (and again in a caller that accesses memory after a callee
+ * returned); MMU_NOTE_WRITE: a logical write of value begins; MMU_NOTE_READ:
+ * a lockless read or snapshot returned value (arg: enum mmu_read_kind).
+ */
+enum {
+	MMU_NOTE_FN = 1,
+	MMU_NOTE_WRITE,
+	MMU_NOTE_READ,
+};
+
+enum mmu_fn {
+	MMU_FN_SET_SPTE = 0,
+	MMU_FN_UPDATE_CLEAR_SPTE_FAST,
+	MMU_FN_UPDATE_CLEAR_SPTE_SLOW,
+	MMU_FN_COUNT_SPTE_CLEAR,
+	MMU_FN_GET_SPTE_LOCKLESS,
+	MMU_FN_SPTE_READ_LOCKED,
+	MMU_FN_MMU_SPTE_SET,
+	MMU_FN_MMU_SPTE_UPDATE,
+	MMU_FN_MMU_SPTE_CLEAR_TRACK_BITS,
+	MMU_FN_MMU_SPTE_CLEAR_NO_TRACK,
+	MMU_FN_MARK_MMIO_SPTE,
+	MMU_FN_KVM_SET_PTE_RMAPP,
+	MMU_FN_KVM_AGE_RMAPP,
+	MMU_FN_LOCKLESS_BEGIN,
+	MMU_FN_LOCKLESS_END,
+	MMU_FN_FAST_PAGE_FAULT,
+	MMU_FN_FAST_PF_FIX_DIRECT_SPTE,
+	MMU_FN_HW_WALK,
+	MMU_FN_COUNT,
+};
+
+const char *mmu_fn_name(enum mmu_fn f);
+
 /* What the model reports to the executor (which forwards it to oracle/). */
 enum mmu_read_kind {
 	MMU_READ_LOCKLESS = 0,  /* mmu_spte_get_lockless */

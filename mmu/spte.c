@@ -198,8 +198,42 @@ uint64_t make_mmio_spte(const struct kvm *kvm, uint64_t gfn, unsigned access, ui
 
 /* ---- reporting ---- */
 
+static const char *const fn_names[MMU_FN_COUNT] = {
+	[MMU_FN_SET_SPTE] = "__set_spte",
+	[MMU_FN_UPDATE_CLEAR_SPTE_FAST] = "__update_clear_spte_fast",
+	[MMU_FN_UPDATE_CLEAR_SPTE_SLOW] = "__update_clear_spte_slow",
+	[MMU_FN_COUNT_SPTE_CLEAR] = "count_spte_clear",
+	[MMU_FN_GET_SPTE_LOCKLESS] = "__get_spte_lockless",
+	[MMU_FN_SPTE_READ_LOCKED] = "*sptep",
+	[MMU_FN_MMU_SPTE_SET] = "mmu_spte_set",
+	[MMU_FN_MMU_SPTE_UPDATE] = "mmu_spte_update",
+	[MMU_FN_MMU_SPTE_CLEAR_TRACK_BITS] = "mmu_spte_clear_track_bits",
+	[MMU_FN_MMU_SPTE_CLEAR_NO_TRACK] = "mmu_spte_clear_no_track",
+	[MMU_FN_MARK_MMIO_SPTE] = "mark_mmio_spte",
+	[MMU_FN_KVM_SET_PTE_RMAPP] = "kvm_set_pte_rmapp",
+	[MMU_FN_KVM_AGE_RMAPP] = "kvm_age_rmapp",
+	[MMU_FN_LOCKLESS_BEGIN] = "walk_shadow_page_lockless_begin",
+	[MMU_FN_LOCKLESS_END] = "walk_shadow_page_lockless_end",
+	[MMU_FN_FAST_PAGE_FAULT] = "fast_page_fault",
+	[MMU_FN_FAST_PF_FIX_DIRECT_SPTE] = "fast_pf_fix_direct_spte",
+	[MMU_FN_HW_WALK] = "hardware page walk",
+};
+
+const char *mmu_fn_name(enum mmu_fn f)
+{
+	return f < MMU_FN_COUNT ? fn_names[f] : "?";
+}
+
+/* Tell the event log which kernel function the next accesses belong to. */
+static void fn(struct kvm *kvm, enum mmu_fn f, sim_addr sptep)
+{
+	if (kvm->sim)
+		sim_note(kvm->sim, MMU_NOTE_FN, sptep, f, 0);
+}
+
 static void report_begin(struct kvm *kvm, sim_addr sptep, uint64_t v)
 {
+	sim_note(kvm->sim, MMU_NOTE_WRITE, sptep, v, 0);
 	if (kvm->obs && kvm->obs->write_begin)
 		kvm->obs->write_begin(kvm->obs_ctx, sptep, v, sim_last_step(kvm->sim));
 }
@@ -213,6 +247,7 @@ static void report_end(struct kvm *kvm, sim_addr sptep)
 static void report_read(struct kvm *kvm, sim_addr sptep, enum mmu_read_kind kind,
 			uint64_t start, uint64_t end, uint64_t v)
 {
+	sim_note(kvm->sim, MMU_NOTE_READ, sptep, v, kind);
 	if (kvm->obs && kvm->obs->read)
 		kvm->obs->read(kvm->obs_ctx, sptep, kind, start, end, v);
 }
@@ -242,6 +277,7 @@ static void count_spte_clear(struct kvm *kvm, sim_addr sptep, uint64_t spte)
 	sim_addr count = clear_spte_count_addr(sptep);
 	uint32_t c;
 
+	fn(kvm, MMU_FN_COUNT_SPTE_CLEAR, sptep);
 	if (is_shadow_present_pte(kvm, spte))
 		return;
 	sim_smp_wmb(s);
@@ -264,6 +300,7 @@ static void __set_spte(struct kvm *kvm, sim_addr sptep, uint64_t spte)
 {
 	struct sim *s = kvm->sim;
 
+	fn(kvm, MMU_FN_SET_SPTE, sptep);
 	if (kvm->width == MMU_HOST_64) {
 		sim_store64(s, sptep, spte);
 		report_begin(kvm, sptep, spte);
@@ -297,6 +334,7 @@ static void __update_clear_spte_fast(struct kvm *kvm, sim_addr sptep, uint64_t s
 {
 	struct sim *s = kvm->sim;
 
+	fn(kvm, MMU_FN_UPDATE_CLEAR_SPTE_FAST, sptep);
 	if (kvm->width == MMU_HOST_64) {
 		sim_store64(s, sptep, spte);
 		report_begin(kvm, sptep, spte);
@@ -324,6 +362,7 @@ static uint64_t __update_clear_spte_slow(struct kvm *kvm, sim_addr sptep, uint64
 	struct sim *s = kvm->sim;
 	uint32_t old_low, old_high;
 
+	fn(kvm, MMU_FN_UPDATE_CLEAR_SPTE_SLOW, sptep);
 	if (kvm->width == MMU_HOST_64) {
 		/* xchg64: a cmpxchg64 loop, as the kernel's xchg on u64 is. */
 		uint64_t old = sim_load64(s, sptep), seen;
@@ -357,6 +396,7 @@ static uint64_t __get_spte_lockless(struct kvm *kvm, sim_addr sptep, uint64_t *o
 	struct sim *s = kvm->sim;
 	sim_addr count_addr = clear_spte_count_addr(sptep);
 
+	fn(kvm, MMU_FN_GET_SPTE_LOCKLESS, sptep);
 	if (kvm->width == MMU_HOST_64) {
 		uint64_t v = sim_load64(s, sptep);  /* ACCESS_ONCE(*sptep) */
 
@@ -408,6 +448,7 @@ uint64_t mmu_spte_read_locked(struct kvm *kvm, sim_addr sptep)
 	struct sim *s = kvm->sim;
 	uint32_t low, high;
 
+	fn(kvm, MMU_FN_SPTE_READ_LOCKED, sptep);
 	if (kvm->width == MMU_HOST_64)
 		return sim_load64(s, sptep);
 	low = sim_load32(s, sptep);
@@ -423,8 +464,10 @@ uint64_t mmu_spte_read_locked(struct kvm *kvm, sim_addr sptep)
  */
 void mmu_spte_set(struct kvm *kvm, sim_addr sptep, uint64_t new_spte)
 {
-	uint64_t old = mmu_spte_read_locked(kvm, sptep);  /* WARN_ON(present) */
+	uint64_t old;
 
+	fn(kvm, MMU_FN_MMU_SPTE_SET, sptep);
+	old = mmu_spte_read_locked(kvm, sptep);  /* WARN_ON(present) */
 	assert(!is_shadow_present_pte(kvm, old));
 	(void)old;
 	__set_spte(kvm, sptep, new_spte);
@@ -442,9 +485,11 @@ void mmu_spte_set(struct kvm *kvm, sim_addr sptep, uint64_t new_spte)
  */
 bool mmu_spte_update(struct kvm *kvm, sim_addr sptep, uint64_t new_spte)
 {
-	uint64_t old_spte = mmu_spte_read_locked(kvm, sptep);
+	uint64_t old_spte;
 	bool ret = false;
 
+	fn(kvm, MMU_FN_MMU_SPTE_UPDATE, sptep);
+	old_spte = mmu_spte_read_locked(kvm, sptep);
 	assert(is_shadow_present_pte(kvm, new_spte));
 	if (!is_shadow_present_pte(kvm, old_spte)) {
 		mmu_spte_set(kvm, sptep, new_spte);
@@ -474,8 +519,10 @@ bool mmu_spte_update(struct kvm *kvm, sim_addr sptep, uint64_t new_spte)
  */
 int mmu_spte_clear_track_bits(struct kvm *kvm, sim_addr sptep)
 {
-	uint64_t old_spte = mmu_spte_read_locked(kvm, sptep);
+	uint64_t old_spte;
 
+	fn(kvm, MMU_FN_MMU_SPTE_CLEAR_TRACK_BITS, sptep);
+	old_spte = mmu_spte_read_locked(kvm, sptep);
 	if (!spte_has_volatile_bits(kvm, old_spte))
 		__update_clear_spte_fast(kvm, sptep, 0ull);
 	else
@@ -496,12 +543,14 @@ int mmu_spte_clear_track_bits(struct kvm *kvm, sim_addr sptep)
  */
 void mmu_spte_clear_no_track(struct kvm *kvm, sim_addr sptep)
 {
+	fn(kvm, MMU_FN_MMU_SPTE_CLEAR_NO_TRACK, sptep);
 	__update_clear_spte_fast(kvm, sptep, 0ull);
 }
 
 /* Models: mmu.c: mark_mmio_spte() */
 void mark_mmio_spte(struct kvm *kvm, sim_addr sptep, uint64_t gfn, unsigned access)
 {
+	fn(kvm, MMU_FN_MARK_MMIO_SPTE, sptep);
 	mmu_spte_set(kvm, sptep, make_mmio_spte(kvm, gfn, access, kvm->mmio_generation));
 }
 
@@ -517,8 +566,10 @@ void mark_mmio_spte(struct kvm *kvm, sim_addr sptep, uint64_t gfn, unsigned acce
 bool kvm_set_pte_rmapp_one(struct kvm *kvm, sim_addr sptep, uint64_t new_pfn,
 			   bool host_pte_writable)
 {
-	uint64_t spte = mmu_spte_read_locked(kvm, sptep), new_spte;
+	uint64_t spte, new_spte;
 
+	fn(kvm, MMU_FN_KVM_SET_PTE_RMAPP, sptep);
+	spte = mmu_spte_read_locked(kvm, sptep);
 	if (!is_shadow_present_pte(kvm, spte))
 		return false;   /* not in the rmap */
 	if (host_pte_writable) {
@@ -544,13 +595,16 @@ bool kvm_set_pte_rmapp_one(struct kvm *kvm, sim_addr sptep, uint64_t new_pfn,
  */
 bool kvm_age_rmapp_one(struct kvm *kvm, sim_addr sptep)
 {
-	uint64_t spte = mmu_spte_read_locked(kvm, sptep);
+	uint64_t spte;
 	uint32_t old_low;
 
+	fn(kvm, MMU_FN_KVM_AGE_RMAPP, sptep);
+	spte = mmu_spte_read_locked(kvm, sptep);
 	if (!is_shadow_present_pte(kvm, spte))
 		return false;
 	if (!(spte & PT_ACCESSED_MASK))
 		return false;
+	fn(kvm, MMU_FN_KVM_AGE_RMAPP, sptep);
 	old_low = sim_and32(kvm->sim, sptep, ~(uint32_t)PT_ACCESSED_MASK);
 	report_begin(kvm, sptep, ((spte & ~0xffffffffull) | old_low) & ~PT_ACCESSED_MASK);
 	report_end(kvm, sptep);
@@ -571,6 +625,7 @@ void walk_shadow_page_lockless_begin(struct kvm *kvm, uint32_t vcpu)
 {
 	struct sim *s = kvm->sim;
 
+	fn(kvm, MMU_FN_LOCKLESS_BEGIN, 0);
 	sim_irq_disable(s);
 	sim_store32(s, MMU_ADDR_MODE + vcpu, READING_SHADOW_PAGE_TABLES);
 	sim_smp_mb(s);
@@ -581,6 +636,7 @@ void walk_shadow_page_lockless_end(struct kvm *kvm, uint32_t vcpu)
 {
 	struct sim *s = kvm->sim;
 
+	fn(kvm, MMU_FN_LOCKLESS_END, 0);
 	/* Every spte load completes before we let the freer go. */
 	sim_smp_mb(s);
 	sim_store32(s, MMU_ADDR_MODE + vcpu, OUTSIDE_GUEST_MODE);
@@ -606,8 +662,10 @@ uint64_t mmu_spte_get_lockless(struct kvm *kvm, sim_addr sptep)
  */
 static bool fast_pf_fix_direct_spte(struct kvm *kvm, sim_addr sptep, uint64_t spte)
 {
-	uint64_t seen = sim_cmpxchg64(kvm->sim, sptep, spte, spte | PT_WRITABLE_MASK);
+	uint64_t seen;
 
+	fn(kvm, MMU_FN_FAST_PF_FIX_DIRECT_SPTE, sptep);
+	seen = sim_cmpxchg64(kvm->sim, sptep, spte, spte | PT_WRITABLE_MASK);
 	if (seen == spte) {
 		report_begin(kvm, sptep, spte | PT_WRITABLE_MASK);
 		report_end(kvm, sptep);
@@ -626,6 +684,7 @@ bool fast_page_fault_spte(struct kvm *kvm, uint32_t vcpu, sim_addr sptep)
 	bool ret = false;
 	uint64_t spte;
 
+	fn(kvm, MMU_FN_FAST_PAGE_FAULT, sptep);
 	walk_shadow_page_lockless_begin(kvm, vcpu);
 	spte = mmu_spte_get_lockless(kvm, sptep);
 	if (!is_shadow_present_pte(kvm, spte)) {
@@ -653,8 +712,11 @@ exit:
  */
 uint64_t mmu_hw_walk_spte(struct kvm *kvm, sim_addr sptep)
 {
-	uint64_t v = sim_load64(kvm->sim, sptep);
-	uint64_t step = sim_last_step(kvm->sim);
+	uint64_t v, step;
+
+	fn(kvm, MMU_FN_HW_WALK, sptep);
+	v = sim_load64(kvm->sim, sptep);
+	step = sim_last_step(kvm->sim);
 
 	report_read(kvm, sptep, MMU_READ_HW_WALK, step, step, v);
 	return v;

@@ -352,7 +352,7 @@ static bool orc_entry_in_window(const struct orc_entry *e, uint64_t start, uint6
 static bool orc_pending_in_window(const struct orc_pending *p, uint64_t end)
 {
 	/* A write in flight may already be partly visible from its first store on. */
-	return p->used && !p->linearized && p->begin <= end;
+	return p->used && p->begin <= end;
 }
 
 static unsigned orc_distance(uint64_t a, uint64_t b)
@@ -412,7 +412,14 @@ void orc_judge_read(struct orc_state *o, uint32_t id, uint64_t start, uint64_t e
 
 			if (!orc_pending_in_window(p, end))
 				continue;
-			m = p->value;
+			/*
+			 * A write placed early in the history (a cmpxchg64 landed
+			 * inside it) still has its high half in flight: what it
+			 * will leave is the current low half under its high half
+			 * (see orc_write_commit), and its own CPU may read that
+			 * from its store buffer already.
+			 */
+			m = p->linearized ? lo32(s->mirror) | (p->value & ~0xffffffffull) : p->value;
 			/* A write in flight blends with the value it replaces. */
 			cur = &s->entries[s->entries_count - 1];
 			if (orc_entry_in_window(cur, start, end) &&
@@ -423,7 +430,13 @@ void orc_judge_read(struct orc_state *o, uint32_t id, uint64_t start, uint64_t e
 		orc_allow(out, m);
 		if (m == value)
 			in_l = true;
-		d = orc_distance(value, m);
+		/*
+		 * The reference for "which bits are wrong" is the closest member
+		 * of the same kind (present or not): a torn present value is
+		 * best explained against the present values it was built from.
+		 */
+		d = orc_distance(value, m) +
+		    (orc_spte_present(c, m) != orc_spte_present(c, value) ? 64 : 0);
 		if (!have_closest || d < closest_dist) {
 			have_closest = true;
 			closest = m;

@@ -691,6 +691,28 @@ static void locked_high_half_landing_after_cmpxchg_gives_x_with_w(void)
 	CHECK_EQ_U64(judge(16, 20, blend_w).kind, ORC_TORN);
 }
 
+/*
+ * Same race, but the lock holder's own CPU reads before its high half is
+ * visible to anyone else: it sees its store buffer, so X | W under the new
+ * high half is legal for it before the commit.
+ */
+static void writer_cpu_may_see_landed_value_before_commit(void)
+{
+	uint64_t nx = 1ull << 63;
+	uint64_t a = spte(0x111, P | HOST_W | MMU_W), x = a | nx;
+	uint32_t locked, fast;
+
+	setup(NULL);
+	orc_spte_preset(&orc, 0, a);
+	locked = orc_write_begin(&orc, 0, x, 10);
+	fast = orc_write_begin(&orc, 0, a | W, 12);
+	orc_write_commit(&orc, 0, fast, 12);
+	CHECK_EQ_U64(judge(14, 14, x | W).kind, ORC_CORRECT);
+	CHECK_EQ_U64(judge(14, 14, a | W).kind, ORC_CORRECT);
+	orc_write_commit(&orc, 0, locked, 15);
+	CHECK_EQ_U64(orc.sptes[0].mirror, x | W);
+}
+
 TEST_MAIN(
 	TEST(decoder_present_requires_p_and_not_mmio),
 	TEST(decoder_mmio_mask_is_reserved_phys_bits_62_63_and_p),
@@ -703,6 +725,7 @@ TEST_MAIN(
 	TEST(commit_closes_previous_value_at_commit_step),
 	TEST(cmpxchg_inside_locked_write_window_follows_it_in_history),
 	  TEST(locked_high_half_landing_after_cmpxchg_gives_x_with_w),
+	  TEST(writer_cpu_may_see_landed_value_before_commit),
 	TEST(history_overflow_keeps_recent_values),
 	TEST(read_of_value_held_in_window_is_correct),
 	TEST(window_edges_are_inclusive),

@@ -103,6 +103,9 @@ struct sim {
 	uint64_t preempt_at;         /* preemption list: step of next switch */
 	bool preempt_more;
 	uint32_t preempt_target;
+	uint8_t trace[SIM_TRACE_MAX];
+	size_t trace_len;
+	uint8_t agents[SIM_TRACE_MAX];
 	/* Visibility callbacks. */
 	struct sim_visible visible[SIM_VISIBLE_MAX];
 	uint32_t visible_count;
@@ -252,6 +255,7 @@ void sim_reset(struct sim *s, const struct sim_config *config)
 	s->preempt_at = 0;
 	s->preempt_more = false;
 	s->visible_count = 0;
+	s->trace_len = 0;
 	s->hash = 0xcbf29ce484222325ull;
 	s->log_count = 0;
 	hash_u64(&s->hash, config->cpus | (uint64_t)config->mm << 8 |
@@ -288,6 +292,12 @@ void sim_spawn(struct sim *s, uint32_t cpu, sim_cpu_fn fn, void *arg)
 /* ---- CPU side ---- */
 
 static int sched_decide(struct sim *s, enum sim_result *res);
+
+static void record_agent(struct sim *s, int agent)
+{
+	if (s->steps < SIM_TRACE_MAX)
+		s->agents[s->steps] = (uint8_t)agent;
+}
 static bool retry_waiter_wakeable(const struct sim *s);
 static void cpu_execute(struct sim *s, uint32_t i);
 static void sb_drain_one(struct sim *s, uint32_t cpu);
@@ -327,11 +337,13 @@ static uint64_t cpu_access(struct sim *s, uint8_t op, sim_addr a, uint64_t v, ui
 		uint32_t self = s->cur;
 
 		if (agent == (int)self) {
+			record_agent(s, agent);
 			s->steps++;
 			cpu_execute(s, self);
 			return c->result;
 		}
 		if (agent >= (int)s->config.cpus) {
+			record_agent(s, agent);
 			s->steps++;
 			s->cur = (uint32_t)agent - s->config.cpus;
 			sb_drain_one(s, s->cur);
@@ -480,6 +492,23 @@ void sim_when_visible(struct sim *s, sim_visible_fn fn, void *ctx)
 uint64_t sim_hash(const struct sim *s)
 {
 	return s->hash;
+}
+
+const uint8_t *sim_agent_trace(const struct sim *s, size_t *len)
+{
+	*len = s->steps < SIM_TRACE_MAX ? s->steps : SIM_TRACE_MAX;
+	return s->agents;
+}
+
+uint32_t sim_agents_count(const struct sim_config *c)
+{
+	return c->mm == SIM_MM_TSO ? 2 * c->cpus : c->cpus;
+}
+
+const uint8_t *sim_sched_trace(const struct sim *s, size_t *len)
+{
+	*len = s->trace_len;
+	return s->trace;
 }
 
 const struct sim_event *sim_log(const struct sim *s, size_t *count)
@@ -718,7 +747,7 @@ static void cpu_resume(struct sim *s, uint32_t i)
 
 static uint32_t agents_count(const struct sim *s)
 {
-	return s->config.mm == SIM_MM_TSO ? 2 * s->config.cpus : s->config.cpus;
+	return sim_agents_count(&s->config);
 }
 
 static bool agent_enabled(const struct sim *s, uint32_t agent)
@@ -790,6 +819,8 @@ static int choose_agent(struct sim *s)
 		return -1;
 	if (!sched_byte(s, &b))
 		b = (uint8_t)prng_next(&s->prng);
+	if (s->trace_len < SIM_TRACE_MAX)
+		s->trace[s->trace_len++] = b;
 	return (int)enabled[b % count];
 }
 
@@ -890,6 +921,7 @@ enum sim_result sim_run(struct sim *s)
 		}
 		if (agent < 0)
 			break;
+		record_agent(s, agent);
 		s->steps++;
 		if ((uint32_t)agent < s->config.cpus) {
 			cpu_execute(s, (uint32_t)agent);

@@ -168,6 +168,17 @@ void sim_when_visible(struct sim *s, sim_visible_fn fn, void *ctx);
 
 /* After a run. */
 uint64_t sim_hash(const struct sim *s);
+/*
+ * The byte-stream choices the run made, input bytes and PRNG bytes alike
+ * (at most SIM_TRACE_MAX).  Used as the schedule of a new input, they give
+ * the same run without depending on the PRNG seed.
+ */
+#define SIM_TRACE_MAX 4096
+const uint8_t *sim_sched_trace(const struct sim *s, size_t *len);
+/* The agent that took each step (0-based step index; at most SIM_TRACE_MAX). */
+const uint8_t *sim_agent_trace(const struct sim *s, size_t *len);
+/* Agents of a configuration: CPUs, then (TSO) one store buffer per CPU. */
+uint32_t sim_agents_count(const struct sim_config *c);
 const struct sim_event *sim_log(const struct sim *s, size_t *count);
 uint32_t sim_current_cpu(const struct sim *s);
 const char *sim_ev_name(enum sim_ev k);

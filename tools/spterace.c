@@ -2,32 +2,50 @@
 /*
  * The spterace CLI (reached through the root launcher ./spterace):
  *
- *   spterace mutants            list every mutant with a one-line description
- *   spterace decode FILE        print an input's program in its text form
- *   spterace repro FILE         replay a crash file (target and mutant come
- *                               from its sidecar FILE.txt) and explain it
+ *   spterace mutants                    every mutant with a one-line description
+ *   spterace repro FILE [--json] [--html OUT]
+ *                                       replay a crash file and explain it
+ *   spterace minimize FILE [-o OUT]     shrink a diverging input
+ *   spterace decode FILE                an input's program in its text form
+ *   spterace encode TEXT -o OUT         the text form back into an input
+ *   spterace regress FILE SLUG [--what TEXT] [--root DIR]
+ *                                       minimize a crash and add it to the corpus
  *
- * Exit status: repro 1 when the divergence reproduces, 0 when the input
- * passes; 2 for bad usage or an unreadable or malformed file.
+ * A crash file's sidecar (FILE.txt: "key: value" lines) names its target,
+ * mutant and format version, and may give its size; no other flag is
+ * needed.  Exit status: repro and minimize 1 when the divergence reproduces
+ * (minimize: was minimized), 0 when the input passes; 2 for bad usage or an
+ * empty, truncated or malformed file, with a one-line error.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "fuzz/program.h"
+#include "tools/report.h"
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: spterace mutants | decode FILE | repro FILE\n");
+	fprintf(stderr, "usage: spterace mutants | repro FILE [--json] [--html OUT] | minimize FILE "
+			"[-o OUT] | decode FILE | encode TEXT -o OUT | regress FILE SLUG "
+			"[--what TEXT] [--root DIR]\n");
+	return 2;
+}
+
+static int fail(const char *path, const char *what)
+{
+	fprintf(stderr, "spterace: %s: %s\n", path, what);
 	return 2;
 }
 
 struct sidecar {
 	enum fz_target target;
 	enum mmu_mutant mutant;
-	unsigned format;
 	bool strict;
+	long size;                /* -1: not recorded */
 };
 
 static char *trim(char *s)
@@ -42,16 +60,19 @@ static char *trim(char *s)
 	return s;
 }
 
-/* Missing sidecar: the spte target, faithful model.  Returns 0 or 2. */
+/*
+ * The header of a sidecar: "key: value" lines up to the first blank line.
+ * A missing sidecar means the spte target on the faithful model.
+ */
 static int read_sidecar(const char *path, struct sidecar *out)
 {
-	char name[4096], line[512];
+	char name[4096], line[512], msg[600];
 	FILE *f;
 
 	out->target = FZ_TARGET_SPTE;
 	out->mutant = MMU_MUTANT_NONE;
-	out->format = FZ_FORMAT_VERSION;
 	out->strict = false;
+	out->size = -1;
 	snprintf(name, sizeof(name), "%s.txt", path);
 	f = fopen(name, "r");
 	if (!f)
@@ -59,51 +80,95 @@ static int read_sidecar(const char *path, struct sidecar *out)
 	while (fgets(line, sizeof(line), f)) {
 		char *colon = strchr(line, ':'), *key, *value;
 
+		if (line[0] == '\n' || line[0] == '\r')
+			break;
 		if (!colon || line[0] == '#')
 			continue;
 		*colon = 0;
 		key = trim(line);
 		value = trim(colon + 1);
+		msg[0] = 0;
 		if (strcmp(key, "target") == 0) {
 			out->target = fz_target_by_name(value);
-			if (out->target == FZ_TARGET_COUNT) {
-				fprintf(stderr, "spterace: %s: unknown target '%s'\n", name, value);
-				fclose(f);
-				return 2;
-			}
+			if (out->target == FZ_TARGET_COUNT)
+				snprintf(msg, sizeof(msg), "malformed sidecar: unknown target '%s'", value);
 		} else if (strcmp(key, "mutant") == 0) {
 			out->mutant = mmu_mutant_by_name(value);
-			if (out->mutant == MMU_MUTANT_COUNT) {
-				fprintf(stderr, "spterace: %s: unknown mutant '%s'\n", name, value);
-				fclose(f);
-				return 2;
-			}
+			if (out->mutant == MMU_MUTANT_COUNT)
+				snprintf(msg, sizeof(msg), "malformed sidecar: unknown mutant '%s'", value);
 		} else if (strcmp(key, "format") == 0) {
-			out->format = (unsigned)strtoul(value, NULL, 10);
-			if (out->format != FZ_FORMAT_VERSION) {
-				fprintf(stderr, "spterace: %s: unsupported format %s\n", name, value);
-				fclose(f);
-				return 2;
-			}
+			if (strcmp(value, "1") != 0)
+				snprintf(msg, sizeof(msg),
+					 "malformed sidecar: format %s (this build reads format 1)", value);
 		} else if (strcmp(key, "strict") == 0) {
 			out->strict = strcmp(value, "yes") == 0;
+		} else if (strcmp(key, "size") == 0) {
+			char *end;
+
+			out->size = strtol(value, &end, 10);
+			if (*end || out->size < 0)
+				snprintf(msg, sizeof(msg), "malformed sidecar: size '%s'", value);
+		}
+		if (msg[0]) {
+			fclose(f);
+			return fail(name, msg);
 		}
 	}
 	fclose(f);
 	return 0;
 }
 
-static int read_input(const char *path, uint8_t *buf, size_t cap, size_t *len)
+/* Read a crash file: empty, truncated and malformed files are errors here. */
+static int read_input(const char *path, const struct sidecar *sc, uint8_t *buf, size_t cap,
+		      size_t *len)
 {
 	FILE *f = fopen(path, "rb");
+	char msg[200];
 
-	if (!f) {
-		fprintf(stderr, "spterace: %s: %s\n", path, strerror(errno));
-		return 2;
-	}
+	if (!f)
+		return fail(path, strerror(errno));
 	*len = fread(buf, 1, cap, f);
+	if (ferror(f)) {
+		fclose(f);
+		return fail(path, "read error");
+	}
+	if (!feof(f) && fgetc(f) != EOF) {
+		fclose(f);
+		return fail(path, "malformed: longer than any input of format 1");
+	}
 	fclose(f);
+	if (*len == 0)
+		return fail(path, "empty file: not an spterace input");
+	if (sc->size >= 0 && (size_t)sc->size != *len) {
+		snprintf(msg, sizeof(msg), "truncated or altered: %zu bytes, its sidecar says %ld",
+			 *len, sc->size);
+		return fail(path, msg);
+	}
+	/*
+	 * Any non-empty byte string is a program (the decoder is total and
+	 * reads a format-version byte it does not know as format 1, as the
+	 * harness does), so beyond emptiness only the sidecar can show that a
+	 * file was cut short or altered.
+	 */
 	return 0;
+}
+
+static int load(const char *path, struct sidecar *sc, uint8_t *buf, size_t *len)
+{
+	int rc = read_sidecar(path, sc);
+
+	return rc ? rc : read_input(path, sc, buf, FZ_INPUT_MAX, len);
+}
+
+static struct fz_exec *exec_or_die(void)
+{
+	struct fz_exec *x = fz_exec_new();
+
+	if (!x) {
+		fprintf(stderr, "spterace: out of memory for the simulator\n");
+		exit(2);
+	}
+	return x;
 }
 
 static int cmd_mutants(void)
@@ -122,54 +187,314 @@ static int cmd_decode(const char *path)
 	static struct fz_program p;
 	struct sidecar sc;
 	size_t len;
-	int rc;
+	int rc = load(path, &sc, buf, &len);
 
-	if ((rc = read_sidecar(path, &sc)) || (rc = read_input(path, buf, sizeof(buf), &len)))
+	if (rc)
 		return rc;
 	fz_decode(sc.target, buf, len, &p);
 	fz_program_print(stdout, &p);
 	return 0;
 }
 
-static int cmd_repro(const char *path)
+static int write_file(const char *path, const void *data, size_t len, bool exclusive)
+{
+	char tmp[4200];
+	FILE *f;
+	struct stat st;
+
+	if (exclusive && stat(path, &st) == 0)
+		return fail(path, "exists already; not overwritten");
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	f = fopen(tmp, "wb");
+	if (!f)
+		return fail(tmp, strerror(errno));
+	if (fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+		remove(tmp);
+		return fail(tmp, "write failed");
+	}
+	/* Atomic: a reader sees the old file or the whole new one. */
+	if (rename(tmp, path) != 0) {
+		remove(tmp);
+		return fail(path, strerror(errno));
+	}
+	return 0;
+}
+
+static int cmd_encode(const char *text_path, const char *out)
+{
+	static char text[1 << 20];
+	static struct fz_program p;
+	static uint8_t buf[FZ_INPUT_MAX];
+	char err[200];
+	size_t n;
+	FILE *f = fopen(text_path, "r");
+
+	if (!f)
+		return fail(text_path, strerror(errno));
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = 0;
+	if (!fz_program_parse(text, &p, err, sizeof(err)))
+		return fail(text_path, err);
+	n = fz_encode(&p, buf, sizeof(buf));
+	return write_file(out, buf, n, false);
+}
+
+static void command_line(char *buf, size_t cap, const char *path)
+{
+	snprintf(buf, cap, "./spterace repro %s", path);
+}
+
+static int cmd_repro(const char *path, bool json, const char *html)
 {
 	static uint8_t buf[FZ_INPUT_MAX];
 	static struct fz_program p;
+	static struct repro rp;
 	struct fz_options o = { 0 };
 	struct fz_result r;
 	struct sidecar sc;
 	struct fz_exec *x;
-	size_t len;
-	int rc;
+	const struct sim_event *log;
+	size_t len, count;
+	int rc = load(path, &sc, buf, &len);
 
-	if ((rc = read_sidecar(path, &sc)) || (rc = read_input(path, buf, sizeof(buf), &len)))
+	if (rc)
 		return rc;
 	o.mutant = sc.mutant;
 	o.strict = sc.strict;
+	o.log = true;
 	fz_decode(sc.target, buf, len, &p);
-	x = fz_exec_new();
-	if (!x) {
-		fprintf(stderr, "spterace: out of memory\n");
-		return 2;
-	}
+	x = exec_or_die();
 	fz_exec_run(x, &p, &o, &r);
+	log = sim_log(fz_exec_sim(x), &count);
+	rp.path = path;
+	rp.prog = &p;
+	rp.opts = &o;
+	rp.res = &r;
+	command_line(rp.command, sizeof(rp.command), path);
+	timeline_build(&rp.tl, &p, &r, log, count);
+	if (html) {
+		FILE *f = fopen(html, "w");
+
+		if (!f) {
+			fz_exec_free(x);
+			return fail(html, strerror(errno));
+		}
+		report_html(f, &rp);
+		fclose(f);
+	}
+	if (json)
+		report_json(stdout, &rp);
+	else
+		report_text(stdout, &rp);
+	if (html && !json)
+		printf("html: %s\n", html);
 	fz_exec_free(x);
-	fz_report_print(stdout, &p, &o, &r);
-	printf("program:\n");
-	fz_program_print(stdout, &p);
-	printf("reproduce: ./spterace repro %s\n", path);
 	return r.divergence ? 1 : 0;
+}
+
+static int minimize_into(const char *path, const struct sidecar *sc, const uint8_t *buf,
+			 size_t len, uint8_t *out, size_t *out_len, struct fz_min_stats *st)
+{
+	struct fz_options o = { 0 };
+	struct fz_exec *x = exec_or_die();
+	bool ok;
+
+	o.mutant = sc->mutant;
+	o.strict = sc->strict;
+	ok = fz_minimize(x, sc->target, &o, buf, len, out, out_len, st);
+	fz_exec_free(x);
+	if (!ok) {
+		fprintf(stderr, "spterace: %s: does not diverge (mutant %s); nothing to minimize\n",
+			path, mmu_mutant_info(sc->mutant)->name);
+		return 0;
+	}
+	return 1;
+}
+
+static int write_sidecar(const char *path, const struct sidecar *sc, size_t size,
+			 const char *what, const char *origin, const char *report_of,
+			 const char *display)
+{
+	char name[4200], final[4200];
+	FILE *f;
+
+	snprintf(name, sizeof(name), "%s.txt.tmp.%d", path, (int)getpid());
+	snprintf(final, sizeof(final), "%s.txt", path);
+	f = fopen(name, "w");
+	if (!f)
+		return fail(name, strerror(errno));
+	fprintf(f, "target: %s\nmutant: %s\nformat: %u\nsize: %zu\nexpect: divergence\n",
+		fz_target_name(sc->target), mmu_mutant_info(sc->mutant)->name, FZ_FORMAT_VERSION,
+		size);
+	if (sc->mutant == MMU_MUTANT_NONE)
+		fprintf(f, "faithful: divergence\n");
+	if (origin)
+		fprintf(f, "found: %s\n", origin);
+	if (what)
+		fprintf(f, "what: %s\n", what);
+	fprintf(f, "\n");
+	if (report_of) {
+		static uint8_t buf[FZ_INPUT_MAX];
+		static struct fz_program p;
+		static struct repro rp;
+		struct fz_options o = { 0 };
+		struct fz_result r;
+		struct fz_exec *x = exec_or_die();
+		const struct sim_event *log;
+		size_t count, len;
+		FILE *in = fopen(report_of, "rb");
+
+		if (!in) {
+			fclose(f);
+			fz_exec_free(x);
+			return fail(report_of, strerror(errno));
+		}
+		len = fread(buf, 1, sizeof(buf), in);
+		fclose(in);
+		o.mutant = sc->mutant;
+		o.strict = sc->strict;
+		o.log = true;
+		fz_decode(sc->target, buf, len, &p);
+		fz_exec_run(x, &p, &o, &r);
+		log = sim_log(fz_exec_sim(x), &count);
+		rp.path = display;
+		rp.prog = &p;
+		rp.opts = &o;
+		rp.res = &r;
+		command_line(rp.command, sizeof(rp.command), display);
+		timeline_build(&rp.tl, &p, &r, log, count);
+		report_text(f, &rp);
+		fz_exec_free(x);
+	}
+	if (fclose(f) != 0) {
+		remove(name);
+		return fail(name, "write failed");
+	}
+	/* Atomic, like the input itself. */
+	if (rename(name, final) != 0) {
+		remove(name);
+		return fail(final, strerror(errno));
+	}
+	return 0;
+}
+
+static int cmd_minimize(const char *path, const char *out)
+{
+	static uint8_t buf[FZ_INPUT_MAX], min[FZ_INPUT_MAX];
+	char out_default[4200];
+	struct fz_min_stats st;
+	struct sidecar sc;
+	size_t len, min_len;
+	int rc = load(path, &sc, buf, &len);
+
+	if (rc)
+		return rc;
+	if (!minimize_into(path, &sc, buf, len, min, &min_len, &st))
+		return 0;
+	if (!out) {
+		snprintf(out_default, sizeof(out_default), "%s.min", path);
+		out = out_default;
+	}
+	if ((rc = write_file(out, min, min_len, false)) ||
+	    (rc = write_sidecar(out, &sc, min_len, NULL, "./spterace minimize", NULL, NULL)))
+		return rc;
+	printf("minimized %s -> %s\n", path, out);
+	printf("  bytes       %zu -> %zu\n", st.size_before, st.size_after);
+	printf("  operations  %u -> %u\n", st.ops_before, st.ops_after);
+	printf("  schedule    %zu -> %zu bytes\n", st.sched_before, st.sched_after);
+	printf("  runs        %u (every step re-checked: same verdict and class)\n", st.runs);
+	return 1;
+}
+
+static int cmd_regress(const char *path, const char *slug, const char *what, const char *root)
+{
+	static uint8_t buf[FZ_INPUT_MAX], min[FZ_INPUT_MAX];
+	char dest[4200];
+	struct fz_min_stats st;
+	struct sidecar sc;
+	size_t len, min_len;
+	int rc = load(path, &sc, buf, &len);
+
+	if (rc)
+		return rc;
+	for (const char *c = slug; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'))
+			return fail(slug, "a slug is lower-case letters, digits and '-'");
+	if (!*slug)
+		return fail("slug", "empty");
+	if (!minimize_into(path, &sc, buf, len, min, &min_len, &st)) {
+		fprintf(stderr, "spterace: %s: not added: it does not diverge\n", path);
+		return 1;
+	}
+	snprintf(dest, sizeof(dest), "%s/corpus/%s/%s", root,
+		 sc.mutant == MMU_MUTANT_NONE ? "findings" : "regressions",
+		 fz_target_name(sc.target));
+	for (char *c = dest + strlen(root) + 1; ; c++) {
+		/* mkdir -p below the root */
+		char saved = *c;
+
+		if (saved != '/' && saved != 0)
+			continue;
+		*c = 0;
+		if (mkdir(dest, 0777) != 0 && errno != EEXIST)
+			return fail(dest, strerror(errno));
+		*c = saved;
+		if (!saved)
+			break;
+	}
+	snprintf(dest + strlen(dest), sizeof(dest) - strlen(dest), "/%s", slug);
+	if ((rc = write_file(dest, min, min_len, true)))
+		return rc;
+	if ((rc = write_sidecar(dest, &sc, min_len, what ? what : "(describe what it shows)",
+				"./spterace regress", dest, dest + strlen(root) + 1)))
+		return rc;
+	printf("added %s (%zu -> %zu bytes, %u -> %u operations)\n", dest, st.size_before,
+	       st.size_after, st.ops_before, st.ops_after);
+	printf("sidecar %s.txt; bazel test //... replays it from now on\n", dest);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2)
-		return usage();
-	if (strcmp(argv[1], "mutants") == 0 && argc == 2)
+	const char *cmd = argc >= 2 ? argv[1] : "";
+
+	if (strcmp(cmd, "mutants") == 0 && argc == 2)
 		return cmd_mutants();
-	if (strcmp(argv[1], "decode") == 0 && argc == 3)
+	if (strcmp(cmd, "decode") == 0 && argc == 3)
 		return cmd_decode(argv[2]);
-	if (strcmp(argv[1], "repro") == 0 && argc == 3)
-		return cmd_repro(argv[2]);
+	if (strcmp(cmd, "encode") == 0 && argc == 5 && strcmp(argv[3], "-o") == 0)
+		return cmd_encode(argv[2], argv[4]);
+	if (strcmp(cmd, "repro") == 0 && argc >= 3) {
+		bool json = false;
+		const char *html = NULL, *file = NULL;
+
+		for (int i = 2; i < argc; i++) {
+			if (strcmp(argv[i], "--json") == 0)
+				json = true;
+			else if (strcmp(argv[i], "--html") == 0 && i + 1 < argc)
+				html = argv[++i];
+			else if (argv[i][0] != '-' && !file)
+				file = argv[i];
+			else
+				return usage();
+		}
+		return file ? cmd_repro(file, json, html) : usage();
+	}
+	if (strcmp(cmd, "minimize") == 0 && (argc == 3 || (argc == 5 && strcmp(argv[3], "-o") == 0)))
+		return cmd_minimize(argv[2], argc == 5 ? argv[4] : NULL);
+	if (strcmp(cmd, "regress") == 0 && argc >= 4) {
+		const char *what = NULL, *root = ".";
+
+		for (int i = 4; i < argc; i++) {
+			if (strcmp(argv[i], "--what") == 0 && i + 1 < argc)
+				what = argv[++i];
+			else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc)
+				root = argv[++i];
+			else
+				return usage();
+		}
+		return cmd_regress(argv[2], argv[3], what, root);
+	}
 	return usage();
 }
