@@ -282,18 +282,6 @@ void fz_exec_run(struct fz_exec *x, const struct fz_program *p, const struct fz_
 
 /* ---- classification ---- */
 
-static bool mmio_value(uint64_t v)
-{
-	static struct kvm kvm;
-	static bool ready;
-
-	if (!ready) {
-		mmu_init(&kvm, NULL, MMU_HOST_32, MMU_MUTANT_NONE, NULL, NULL);
-		ready = true;
-	}
-	return is_mmio_spte(&kvm, v);
-}
-
 const char *fz_divergence_class(const struct orc_verdict *v)
 {
 	uint32_t low = (uint32_t)v->value, high = (uint32_t)(v->value >> 32);
@@ -303,7 +291,7 @@ const char *fz_divergence_class(const struct orc_verdict *v)
 		return "blend";
 	for (uint32_t i = 0; i < v->allowed_count; i++) {
 		uint64_t m = v->allowed[i];
-		bool mmio = mmio_value(m), present = (m & PT_PRESENT_MASK) && !mmio;
+		bool mmio = fz_spte_is_mmio(m), present = (m & PT_PRESENT_MASK) && !mmio;
 
 		if ((uint32_t)m == low) {
 			low_mmio |= mmio;

@@ -16,22 +16,14 @@ static char **argv_saved;
 
 static enum mmu_mutant sidecar_mutant(const char *path)
 {
-	char name[4096], line[512];
-	enum mmu_mutant m = MMU_MUTANT_NONE;
-	FILE *f;
+	struct fz_sidecar sc;
+	char err[600];
 
-	snprintf(name, sizeof(name), "%s.txt", path);
-	f = fopen(name, "r");
-	if (!f)
-		return m;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "mutant: ", 8) == 0) {
-			line[strcspn(line, "\n")] = 0;
-			m = mmu_mutant_by_name(line + 8);
-			break;
-		}
-	fclose(f);
-	return m;
+	if (fz_sidecar_read(path, &sc, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return MMU_MUTANT_COUNT;
+	}
+	return sc.mutant;
 }
 
 static void minimized_witness_keeps_divergence_and_never_grows(void)

@@ -167,9 +167,9 @@ size_t fz_encode(const struct fz_program *p, uint8_t *out, size_t cap)
 	return len;
 }
 
-void fz_spte_describe(char *buf, size_t cap, uint64_t spte)
+bool fz_spte_is_mmio(uint64_t spte)
 {
-	/* A private kvm only to reach the model's MMIO predicates. */
+	/* A private kvm, only to reach the model's own MMIO predicate. */
 	static struct kvm kvm;
 	static bool ready;
 
@@ -177,9 +177,14 @@ void fz_spte_describe(char *buf, size_t cap, uint64_t spte)
 		mmu_init(&kvm, NULL, MMU_HOST_32, MMU_MUTANT_NONE, NULL, NULL);
 		ready = true;
 	}
+	return is_mmio_spte(&kvm, spte);
+}
+
+void fz_spte_describe(char *buf, size_t cap, uint64_t spte)
+{
 	if (spte == 0) {
 		snprintf(buf, cap, "0x%016llx (empty)", (unsigned long long)spte);
-	} else if (is_mmio_spte(&kvm, spte)) {
+	} else if (fz_spte_is_mmio(spte)) {
 		snprintf(buf, cap, "0x%016llx MMIO gfn=0x%llx gen=0x%x access=%s%s",
 			 (unsigned long long)spte,
 			 (unsigned long long)((spte & ((1ull << MMU_PHYS_BITS) - 1)) >> PAGE_SHIFT),

@@ -156,6 +156,27 @@ bool fz_known_finding(enum fz_target t, const char *divergence_class, const char
 /* A human-readable account of a divergence (or of a passing run). */
 void fz_report_print(FILE *f, const struct fz_program *p, const struct fz_options *o,
 		     const struct fz_result *r);
+/* ---- sidecars (FILE.txt; see fuzz/sidecar.c for the keys) ---- */
+
+struct fz_sidecar {
+	bool present;             /* the file exists */
+	enum fz_target target;
+	enum mmu_mutant mutant;
+	bool strict;
+	long size;                /* -1: not recorded */
+	bool expect_divergence;   /* expect: divergence */
+	bool faithful_divergence; /* faithful: divergence */
+};
+
+/*
+ * Read the sidecar of `input` (a missing one gives the defaults).  Returns
+ * 0, or -1 with a one-line message in err when the header is malformed.
+ */
+int fz_sidecar_read(const char *input, struct fz_sidecar *out, char *err, size_t err_cap);
+
+/* is_mmio_spte() of the model's shadow-paging configuration. */
+bool fz_spte_is_mmio(uint64_t spte);
+
 /* Decode an spte field by field, in the model's terms. */
 void fz_spte_describe(char *buf, size_t cap, uint64_t spte);
 

@@ -51,57 +51,20 @@ static bool skip_name(const char *path)
 	       strcmp(base_name, "BUILD") == 0;
 }
 
-static char *trim(char *s)
-{
-	char *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		*--end = 0;
-	return s;
-}
-
 /* Returns false (after reporting) if the sidecar is malformed. */
 static bool read_sidecar(const char *path, struct expectation *e)
 {
-	char name[4096], line[512];
-	FILE *f;
+	struct fz_sidecar sc;
+	char err[600];
 
-	e->mutant = base.mutant;
-	e->mutant_diverges = false;
-	e->faithful_diverges = false;
-	snprintf(name, sizeof(name), "%s.txt", path);
-	f = fopen(name, "r");
-	if (!f)
-		return true;
-	while (fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':'), *key = line, *value;
-
-		if (line[0] == '\n' || line[0] == '\r')
-			break;   /* the header ends at the first blank line */
-		if (line[0] == '#' || !colon)
-			continue;
-		*colon = 0;
-		key = trim(key);
-		value = trim(colon + 1);
-		if (strcmp(key, "mutant") == 0) {
-			e->mutant = mmu_mutant_by_name(value);
-			if (e->mutant == MMU_MUTANT_COUNT) {
-				fprintf(stderr, "%s: unknown mutant '%s'\n", name, value);
-				fclose(f);
-				return false;
-			}
-		} else if (strcmp(key, "expect") == 0) {
-			e->mutant_diverges = strcmp(value, "divergence") == 0;
-		} else if (strcmp(key, "faithful") == 0) {
-			e->faithful_diverges = strcmp(value, "divergence") == 0;
-		}
+	if (fz_sidecar_read(path, &sc, err, sizeof(err)) != 0) {
+		printf("FAIL %s\n", err);
+		return false;
 	}
-	fclose(f);
-	if (e->mutant == MMU_MUTANT_NONE)
-		e->mutant_diverges = e->mutant_diverges || e->faithful_diverges;
+	e->mutant = sc.present ? sc.mutant : base.mutant;
+	e->faithful_diverges = sc.faithful_divergence;
+	e->mutant_diverges = sc.expect_divergence ||
+			     (e->mutant == MMU_MUTANT_NONE && sc.faithful_divergence);
 	return true;
 }
 

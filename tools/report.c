@@ -15,18 +15,6 @@
 #include <inttypes.h>
 #include <string.h>
 
-static bool is_mmio(uint64_t v)
-{
-	static struct kvm kvm;
-	static bool ready;
-
-	if (!ready) {
-		mmu_init(&kvm, NULL, MMU_HOST_32, MMU_MUTANT_NONE, NULL, NULL);
-		ready = true;
-	}
-	return is_mmio_spte(&kvm, v);
-}
-
 static sim_addr count_addr_of(sim_addr sptep)
 {
 	return MMU_ADDR_COUNT + (sptep - MMU_ADDR_SPT) / MMU_SP_WORDS;
@@ -306,11 +294,11 @@ static void fields_row(FILE *f, const char *name, const uint64_t *v, uint32_t n,
 
 static void cell_present(char *b, size_t c, uint64_t v)
 {
-	snprintf(b, c, "%s", is_mmio(v) ? "MMIO" : (v & PT_PRESENT_MASK) ? "yes" : "no");
+	snprintf(b, c, "%s", fz_spte_is_mmio(v) ? "MMIO" : (v & PT_PRESENT_MASK) ? "yes" : "no");
 }
 static void cell_pfn(char *b, size_t c, uint64_t v)
 {
-	if (is_mmio(v))
+	if (fz_spte_is_mmio(v))
 		snprintf(b, c, "gfn 0x%" PRIx64, (uint64_t)((v & ((1ull << MMU_PHYS_BITS) - 1)) >> PAGE_SHIFT));
 	else
 		snprintf(b, c, "0x%" PRIx64, spte_to_pfn(v));
@@ -321,7 +309,7 @@ static void cell_pfn_high(char *b, size_t c, uint64_t v)
 }
 static void cell_gen(char *b, size_t c, uint64_t v)
 {
-	if (is_mmio(v))
+	if (fz_spte_is_mmio(v))
 		snprintf(b, c, "0x%x", get_mmio_spte_generation(v));
 	else
 		snprintf(b, c, "-");
@@ -516,12 +504,12 @@ static void json_spte(FILE *f, uint64_t v)
 	fprintf(f, "{\"value\": \"0x%016" PRIx64 "\", \"present\": %s, \"mmio\": %s, "
 		   "\"pfn\": \"0x%" PRIx64 "\", \"w\": %d, \"u\": %d, \"a\": %d, \"d\": %d, "
 		   "\"nx\": %d, \"host_writable\": %d, \"mmu_writable\": %d, \"text\": ",
-		v, (v & PT_PRESENT_MASK) && !is_mmio(v) ? "true" : "false",
-		is_mmio(v) ? "true" : "false", spte_to_pfn(v), !!(v & PT_WRITABLE_MASK),
+		v, (v & PT_PRESENT_MASK) && !fz_spte_is_mmio(v) ? "true" : "false",
+		fz_spte_is_mmio(v) ? "true" : "false", spte_to_pfn(v), !!(v & PT_WRITABLE_MASK),
 		!!(v & PT_USER_MASK), !!(v & PT_ACCESSED_MASK), !!(v & PT_DIRTY_MASK),
 		!!(v & PT64_NX_MASK), !!(v & SPTE_HOST_WRITEABLE), !!(v & SPTE_MMU_WRITEABLE));
 	json_string(f, desc);
-	if (is_mmio(v))
+	if (fz_spte_is_mmio(v))
 		fprintf(f, ", \"mmio_generation\": %u", get_mmio_spte_generation(v));
 	fputc('}', f);
 }

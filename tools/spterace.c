@@ -41,85 +41,20 @@ static int fail(const char *path, const char *what)
 	return 2;
 }
 
-struct sidecar {
-	enum fz_target target;
-	enum mmu_mutant mutant;
-	bool strict;
-	long size;                /* -1: not recorded */
-};
-
-static char *trim(char *s)
+/* The sidecar of path, or a one-line error and 2. */
+static int read_sidecar(const char *path, struct fz_sidecar *out)
 {
-	char *end;
+	char err[600];
 
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		*--end = 0;
-	return s;
-}
-
-/*
- * The header of a sidecar: "key: value" lines up to the first blank line.
- * A missing sidecar means the spte target on the faithful model.
- */
-static int read_sidecar(const char *path, struct sidecar *out)
-{
-	char name[4096], line[512], msg[600];
-	FILE *f;
-
-	out->target = FZ_TARGET_SPTE;
-	out->mutant = MMU_MUTANT_NONE;
-	out->strict = false;
-	out->size = -1;
-	snprintf(name, sizeof(name), "%s.txt", path);
-	f = fopen(name, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':'), *key, *value;
-
-		if (line[0] == '\n' || line[0] == '\r')
-			break;
-		if (!colon || line[0] == '#')
-			continue;
-		*colon = 0;
-		key = trim(line);
-		value = trim(colon + 1);
-		msg[0] = 0;
-		if (strcmp(key, "target") == 0) {
-			out->target = fz_target_by_name(value);
-			if (out->target == FZ_TARGET_COUNT)
-				snprintf(msg, sizeof(msg), "malformed sidecar: unknown target '%s'", value);
-		} else if (strcmp(key, "mutant") == 0) {
-			out->mutant = mmu_mutant_by_name(value);
-			if (out->mutant == MMU_MUTANT_COUNT)
-				snprintf(msg, sizeof(msg), "malformed sidecar: unknown mutant '%s'", value);
-		} else if (strcmp(key, "format") == 0) {
-			if (strcmp(value, "1") != 0)
-				snprintf(msg, sizeof(msg),
-					 "malformed sidecar: format %s (this build reads format 1)", value);
-		} else if (strcmp(key, "strict") == 0) {
-			out->strict = strcmp(value, "yes") == 0;
-		} else if (strcmp(key, "size") == 0) {
-			char *end;
-
-			out->size = strtol(value, &end, 10);
-			if (*end || out->size < 0)
-				snprintf(msg, sizeof(msg), "malformed sidecar: size '%s'", value);
-		}
-		if (msg[0]) {
-			fclose(f);
-			return fail(name, msg);
-		}
+	if (fz_sidecar_read(path, out, err, sizeof(err)) != 0) {
+		fprintf(stderr, "spterace: %s\n", err);
+		return 2;
 	}
-	fclose(f);
 	return 0;
 }
 
 /* Read a crash file: empty, truncated and malformed files are errors here. */
-static int read_input(const char *path, const struct sidecar *sc, uint8_t *buf, size_t cap,
+static int read_input(const char *path, const struct fz_sidecar *sc, uint8_t *buf, size_t cap,
 		      size_t *len)
 {
 	FILE *f = fopen(path, "rb");
@@ -153,7 +88,7 @@ static int read_input(const char *path, const struct sidecar *sc, uint8_t *buf, 
 	return 0;
 }
 
-static int load(const char *path, struct sidecar *sc, uint8_t *buf, size_t *len)
+static int load(const char *path, struct fz_sidecar *sc, uint8_t *buf, size_t *len)
 {
 	int rc = read_sidecar(path, sc);
 
@@ -185,7 +120,7 @@ static int cmd_decode(const char *path)
 {
 	static uint8_t buf[FZ_INPUT_MAX];
 	static struct fz_program p;
-	struct sidecar sc;
+	struct fz_sidecar sc;
 	size_t len;
 	int rc = load(path, &sc, buf, &len);
 
@@ -240,39 +175,49 @@ static int cmd_encode(const char *text_path, const char *out)
 	return write_file(out, buf, n, false);
 }
 
-static void command_line(char *buf, size_t cap, const char *path)
+/*
+ * Run an input with its event log and build the report of that run.  The
+ * report names the input as `display`; the caller frees the executor after
+ * rendering (the timeline is copied, the log is not needed after).
+ */
+static struct fz_exec *run_for_report(struct repro *rp, const char *display,
+				      const struct fz_sidecar *sc, const uint8_t *buf, size_t len)
 {
-	snprintf(buf, cap, "./spterace repro %s", path);
+	static struct fz_program p;
+	static struct fz_options o;
+	static struct fz_result r;
+	struct fz_exec *x = exec_or_die();
+	const struct sim_event *log;
+	size_t count;
+
+	memset(&o, 0, sizeof(o));
+	o.mutant = sc->mutant;
+	o.strict = sc->strict;
+	o.log = true;
+	fz_decode(sc->target, buf, len, &p);
+	fz_exec_run(x, &p, &o, &r);
+	log = sim_log(fz_exec_sim(x), &count);
+	rp->path = display;
+	rp->prog = &p;
+	rp->opts = &o;
+	rp->res = &r;
+	snprintf(rp->command, sizeof(rp->command), "./spterace repro %s", display);
+	timeline_build(&rp->tl, &p, &r, log, count);
+	return x;
 }
 
 static int cmd_repro(const char *path, bool json, const char *html)
 {
 	static uint8_t buf[FZ_INPUT_MAX];
-	static struct fz_program p;
 	static struct repro rp;
-	struct fz_options o = { 0 };
-	struct fz_result r;
-	struct sidecar sc;
+	struct fz_sidecar sc;
 	struct fz_exec *x;
-	const struct sim_event *log;
-	size_t len, count;
+	size_t len;
 	int rc = load(path, &sc, buf, &len);
 
 	if (rc)
 		return rc;
-	o.mutant = sc.mutant;
-	o.strict = sc.strict;
-	o.log = true;
-	fz_decode(sc.target, buf, len, &p);
-	x = exec_or_die();
-	fz_exec_run(x, &p, &o, &r);
-	log = sim_log(fz_exec_sim(x), &count);
-	rp.path = path;
-	rp.prog = &p;
-	rp.opts = &o;
-	rp.res = &r;
-	command_line(rp.command, sizeof(rp.command), path);
-	timeline_build(&rp.tl, &p, &r, log, count);
+	x = run_for_report(&rp, path, &sc, buf, len);
 	if (html) {
 		FILE *f = fopen(html, "w");
 
@@ -290,10 +235,10 @@ static int cmd_repro(const char *path, bool json, const char *html)
 	if (html && !json)
 		printf("html: %s\n", html);
 	fz_exec_free(x);
-	return r.divergence ? 1 : 0;
+	return rp.res->divergence ? 1 : 0;
 }
 
-static int minimize_into(const char *path, const struct sidecar *sc, const uint8_t *buf,
+static int minimize_into(const char *path, const struct fz_sidecar *sc, const uint8_t *buf,
 			 size_t len, uint8_t *out, size_t *out_len, struct fz_min_stats *st)
 {
 	struct fz_options o = { 0 };
@@ -312,7 +257,7 @@ static int minimize_into(const char *path, const struct sidecar *sc, const uint8
 	return 1;
 }
 
-static int write_sidecar(const char *path, const struct sidecar *sc, size_t size,
+static int write_sidecar(const char *path, const struct fz_sidecar *sc, size_t size,
 			 const char *what, const char *origin, const char *report_of,
 			 const char *display)
 {
@@ -336,34 +281,19 @@ static int write_sidecar(const char *path, const struct sidecar *sc, size_t size
 	fprintf(f, "\n");
 	if (report_of) {
 		static uint8_t buf[FZ_INPUT_MAX];
-		static struct fz_program p;
 		static struct repro rp;
-		struct fz_options o = { 0 };
-		struct fz_result r;
-		struct fz_exec *x = exec_or_die();
-		const struct sim_event *log;
-		size_t count, len;
+		struct fz_exec *x;
+		size_t len;
 		FILE *in = fopen(report_of, "rb");
 
 		if (!in) {
 			fclose(f);
-			fz_exec_free(x);
+			remove(name);
 			return fail(report_of, strerror(errno));
 		}
 		len = fread(buf, 1, sizeof(buf), in);
 		fclose(in);
-		o.mutant = sc->mutant;
-		o.strict = sc->strict;
-		o.log = true;
-		fz_decode(sc->target, buf, len, &p);
-		fz_exec_run(x, &p, &o, &r);
-		log = sim_log(fz_exec_sim(x), &count);
-		rp.path = display;
-		rp.prog = &p;
-		rp.opts = &o;
-		rp.res = &r;
-		command_line(rp.command, sizeof(rp.command), display);
-		timeline_build(&rp.tl, &p, &r, log, count);
+		x = run_for_report(&rp, display, sc, buf, len);
 		report_text(f, &rp);
 		fz_exec_free(x);
 	}
@@ -384,7 +314,7 @@ static int cmd_minimize(const char *path, const char *out)
 	static uint8_t buf[FZ_INPUT_MAX], min[FZ_INPUT_MAX];
 	char out_default[4200];
 	struct fz_min_stats st;
-	struct sidecar sc;
+	struct fz_sidecar sc;
 	size_t len, min_len;
 	int rc = load(path, &sc, buf, &len);
 
@@ -412,7 +342,7 @@ static int cmd_regress(const char *path, const char *slug, const char *what, con
 	static uint8_t buf[FZ_INPUT_MAX], min[FZ_INPUT_MAX];
 	char dest[4200];
 	struct fz_min_stats st;
-	struct sidecar sc;
+	struct fz_sidecar sc;
 	size_t len, min_len;
 	int rc = load(path, &sc, buf, &len);
 
