@@ -693,8 +693,8 @@ void report_html(FILE *f, const struct repro *rp)
 		if (row->kind != TL_ACCESS) {
 			if (row->kind == TL_WRITE || row->kind == TL_READ) {
 				fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"9\" fill=\"%s\">%s</text>\n",
-					x, y + 42, row->divergent ? "#c53030" : "#555",
-					row->kind == TL_WRITE ? "W" : "R");
+					x, y + 46, row->divergent ? "#c53030" : "#555",
+					row->kind == TL_WRITE ? "write" : "read");
 			}
 			continue;
 		}
@@ -712,10 +712,17 @@ void report_html(FILE *f, const struct repro *rp)
 			row->step, row->cpu);
 		html_text(f, row->text);
 		fprintf(f, "</title></rect>\n");
+		/* Which word of the spte an access touched: lo, hi, the count, or both. */
+		if (row->on_slot)
+			fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"9\">%s</text>\n", x, y + 34,
+				strstr(row->text, ".low") ? "lo" : strstr(row->text, ".high") ? "hi"
+				: strstr(row->text, "count") ? "cnt" : "64");
 	}
 	fprintf(f, "</svg>\n<p>Blue: store; purple: store-buffer drain; green: load; orange: "
-		   "atomic read-modify-write; grey: barrier or other. Tall boxes touch slot%u or its "
-		   "clear_spte_count; hover for details.</p>\n", tl->slot);
+		   "atomic read-modify-write; grey: barrier or other. Tall boxes touch slot%u (lo: low "
+		   "half, hi: high half, 64: both) or its clear_spte_count (cnt); \"write\" marks where "
+		   "a logical spte write begins and \"read\" where a read returns. Hover for "
+		   "details.</p>\n", tl->slot);
 
 	fprintf(f, "<table class=\"timeline\"><tr><th>step</th>");
 	for (uint32_t c = 0; c < tl->cpus; c++)

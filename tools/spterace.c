@@ -147,7 +147,21 @@ static int write_file(const char *path, const void *data, size_t len, bool exclu
 		remove(tmp);
 		return fail(tmp, "write failed");
 	}
-	/* Atomic: a reader sees the old file or the whole new one. */
+	/*
+	 * Atomic: a reader sees the old file or the whole new one.  Exclusive
+	 * writes use link(), which fails instead of replacing a file that
+	 * appeared since the check above.
+	 */
+	if (exclusive) {
+		int rc = link(tmp, path);
+		int saved = errno;
+
+		remove(tmp);
+		if (rc != 0)
+			return fail(path, saved == EEXIST ? "exists already; not overwritten"
+							   : strerror(saved));
+		return 0;
+	}
 	if (rename(tmp, path) != 0) {
 		remove(tmp);
 		return fail(path, strerror(errno));
