@@ -120,6 +120,9 @@ bool fz_minimize(struct fz_exec *x, enum fz_target target, const struct fz_optio
 		fz_exec_run(x, &best, o, &r);
 		m.runs++;
 		agents = sim_agent_trace(fz_exec_sim(x), &steps);
+		/* Only the first divergence counts: later switches cannot matter. */
+		if (r.divergence && r.verdict.end < steps)
+			steps = (size_t)r.verdict.end;
 		cand = best;
 		cand.sched_kind = SIM_SCHED_PREEMPT;
 		for (size_t k = 0; k < steps && fits; k++) {
@@ -145,20 +148,26 @@ bool fz_minimize(struct fz_exec *x, enum fz_target target, const struct fz_optio
 		cand.sched_len = n;
 		if (fits && steps < SIM_TRACE_MAX && same_divergence(&m, &cand, &len))
 			best = cand;
-		if (getenv("SPTERACE_MIN_DEBUG"))
-			fprintf(stderr, "preempt form: %zu steps, %zu bytes, %s\n", steps, n,
-				best.sched_kind == SIM_SCHED_PREEMPT ? "kept" : "did not reproduce");
 	}
 
 	/*
-	 * One pass shrinks the schedule, the other removes operations; each
-	 * can unlock the other, so they alternate until neither removes
-	 * anything.  The schedule goes first: a recorded preemption list has
-	 * one pair per switch, most of them irrelevant, and while they stay an
-	 * operation removed shifts every later switch.
+	 * Pass 1 removes operations, pass 2 shrinks the schedule; each can
+	 * unlock the other, so they alternate until neither removes anything.
 	 */
 	do {
 		bool any = false;
+
+		do {
+			progress = false;
+			for (uint32_t i = best.ops_count; i-- > 0;) {
+				cand = best;
+				remove_op(&cand, i);
+				if (same_divergence(&m, &cand, &len)) {
+					best = cand;
+					progress = any = true;
+				}
+			}
+		} while (progress);
 
 		if (best.sched_kind == SIM_SCHED_PREEMPT) {
 			do {
@@ -203,25 +212,10 @@ bool fz_minimize(struct fz_exec *x, enum fz_target target, const struct fz_optio
 				}
 			} while (progress);
 		}
-		do {
-			progress = false;
-			for (uint32_t i = best.ops_count; i-- > 0;) {
-				cand = best;
-				remove_op(&cand, i);
-				if (same_divergence(&m, &cand, &len)) {
-					best = cand;
-					progress = any = true;
-				}
-			}
-		} while (progress);
-
 		progress = any;
 	} while (progress);
 
 	len = fz_encode(&best, out, FZ_INPUT_MAX);
-	if (getenv("SPTERACE_MIN_DEBUG"))
-		fprintf(stderr, "after passes: %u ops, %zu schedule bytes, %zu bytes\n",
-			best.ops_count, best.sched_len, len);
 	if (len >= size) {
 		/* Never grow: the original bytes are at least as small. */
 		memcpy(out, data, size);
