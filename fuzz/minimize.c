@@ -9,8 +9,6 @@
  */
 #include "fuzz/program.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 struct min_ctx {
