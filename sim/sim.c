@@ -37,6 +37,9 @@
 #include "sim/fiber.h"
 
 #define SIM_STACK_SIZE (256 * 1024)
+/* Memory is cleared between runs chunk by chunk, only where it was written. */
+#define SIM_CHUNK_WORDS 256
+#define SIM_CHUNKS (SIM_MEM_WORDS / SIM_CHUNK_WORDS)
 #define SIM_VISIBLE_MAX 64
 
 enum cpu_state {
@@ -93,6 +96,7 @@ struct sim {
 	int decision;                /* agent, or -1 for the end of the run */
 	enum sim_result decided_result;
 	uint32_t mem[SIM_MEM_WORDS];
+	uint64_t dirty[SIM_CHUNKS / 64];  /* chunks written since the last reset */
 	uint64_t steps;
 	uint32_t steps_max;
 	uint64_t stores_visible;     /* stores that reached memory */
@@ -244,7 +248,14 @@ void sim_reset(struct sim *s, const struct sim_config *config)
 		c->sb_head = c->sb_count = 0;
 		c->stores_issued = c->stores_drained = 0;
 	}
-	memset(s->mem, 0, sizeof(s->mem));
+	for (uint32_t w = 0; w < SIM_CHUNKS / 64; w++) {
+		while (s->dirty[w]) {
+			uint32_t chunk = w * 64 + (uint32_t)__builtin_ctzll(s->dirty[w]);
+
+			memset(&s->mem[chunk * SIM_CHUNK_WORDS], 0, SIM_CHUNK_WORDS * sizeof(s->mem[0]));
+			s->dirty[w] &= s->dirty[w] - 1;
+		}
+	}
 	s->cur = 0;
 	s->killing = false;
 	s->steps = 0;
@@ -262,11 +273,19 @@ void sim_reset(struct sim *s, const struct sim_config *config)
 				   (uint64_t)config->sched << 16);
 }
 
+static void mark_dirty(struct sim *s, sim_addr a)
+{
+	uint32_t chunk = a / SIM_CHUNK_WORDS;
+
+	s->dirty[chunk / 64] |= 1ull << (chunk % 64);
+}
+
 void sim_mem_init32(struct sim *s, sim_addr a, uint32_t v)
 {
 	assert(a < SIM_MEM_WORDS);
 	assert(s->steps == 0);
 	s->mem[a] = v;
+	mark_dirty(s, a);
 }
 
 uint32_t sim_mem_peek32(const struct sim *s, sim_addr a)
@@ -562,8 +581,11 @@ static void fire_visible(struct sim *s, uint32_t cpu)
 static void mem_write(struct sim *s, sim_addr a, uint32_t words, uint64_t v)
 {
 	s->mem[a] = (uint32_t)v;
-	if (words == 2)
+	mark_dirty(s, a);
+	if (words == 2) {
 		s->mem[a + 1] = (uint32_t)(v >> 32);
+		mark_dirty(s, a + 1);
+	}
 	s->stores_visible++;
 }
 
