@@ -229,7 +229,19 @@ void sim_free(struct sim *s)
 	free(s);
 }
 
+static void reset(struct sim *s, const struct sim_config *config, bool clear_memory);
+
 void sim_reset(struct sim *s, const struct sim_config *config)
+{
+	reset(s, config, true);
+}
+
+void sim_reset_keep_memory(struct sim *s, const struct sim_config *config)
+{
+	reset(s, config, false);
+}
+
+static void reset(struct sim *s, const struct sim_config *config, bool clear_memory)
 {
 	assert(config->cpus >= 1 && config->cpus <= SIM_CPUS_MAX);
 	assert(config->mm < SIM_MM_COUNT);
@@ -248,7 +260,7 @@ void sim_reset(struct sim *s, const struct sim_config *config)
 		c->sb_head = c->sb_count = 0;
 		c->stores_issued = c->stores_drained = 0;
 	}
-	for (uint32_t w = 0; w < SIM_CHUNKS / 64; w++) {
+	for (uint32_t w = 0; clear_memory && w < SIM_CHUNKS / 64; w++) {
 		while (s->dirty[w]) {
 			uint32_t chunk = w * 64 + (uint32_t)__builtin_ctzll(s->dirty[w]);
 
@@ -286,6 +298,23 @@ void sim_mem_init32(struct sim *s, sim_addr a, uint32_t v)
 	assert(s->steps == 0);
 	s->mem[a] = v;
 	mark_dirty(s, a);
+}
+
+void sim_mem_private_zero(struct sim *s, sim_addr a, uint32_t words)
+{
+	assert(a + words <= SIM_MEM_WORDS);
+	for (uint32_t i = 0; i < words; i++) {
+		if (s->mem[a + i]) {
+			s->mem[a + i] = 0;
+			mark_dirty(s, a + i);
+		}
+	}
+}
+
+uint64_t sim_mem_peek64(const struct sim *s, sim_addr a)
+{
+	assert(a + 1 < SIM_MEM_WORDS);
+	return s->mem[a] | (uint64_t)s->mem[a + 1] << 32;
 }
 
 uint32_t sim_mem_peek32(const struct sim *s, sim_addr a)

@@ -119,10 +119,20 @@ void sim_free(struct sim *s);
 
 /* Start a new run: memory zeroed, log emptied, no CPU spawned. */
 void sim_reset(struct sim *s, const struct sim_config *config);
+/* The same, but memory keeps its contents: the next phase of a longer run. */
+void sim_reset_keep_memory(struct sim *s, const struct sim_config *config);
 /* Host-side initialisation before sim_run: not a step, not logged. */
 void sim_mem_init32(struct sim *s, sim_addr a, uint32_t v);
 uint32_t sim_mem_peek32(const struct sim *s, sim_addr a);
 void sim_spawn(struct sim *s, uint32_t cpu, sim_cpu_fn fn, void *arg);
+/*
+ * Zero words that no other CPU can reach (a freshly allocated page table):
+ * not a step, not logged.  The caller guarantees nobody else can observe
+ * them, so no interleaving is lost.
+ */
+void sim_mem_private_zero(struct sim *s, sim_addr a, uint32_t words);
+/* Read memory as it is, outside any CPU: for checks between operations. */
+uint64_t sim_mem_peek64(const struct sim *s, sim_addr a);
 enum sim_result sim_run(struct sim *s);
 
 /* Accessors, called from a CPU.  Each is one step. */

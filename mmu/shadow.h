@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Shadow pages (struct kvm_mmu_page), the pte_list encoding of rmaps and
+ * parent_ptes, and the direct-map fault path of Linux 3.11's mmu.c:
+ * kvm_mmu_get_page, link_shadow_page, mmu_set_spte / set_spte, rmap_add /
+ * rmap_remove, drop_spte, prepare and commit zap, the direct roots, and
+ * __direct_map as nonpaging_map and tdp_page_fault call it.
+ *
+ * Shadow page tables live in sim/ memory (mmu.h's layout); a shadow page's
+ * host physical address is SPT_PFN_BASE + index, below 4 GiB as the
+ * kernel's lowmem pages are, so a non-leaf spte has a zero high half.  The
+ * bookkeeping (role, hash, rmaps, parent_ptes) is only touched under
+ * mmu_lock and by no lockless path, so it is plain C memory.
+ *
+ * Not in this slice (see mmu/README.md): indirect (shadow-paging) pages and
+ * FNAME(fetch), unsync and resync, kvm_mmu_pte_write, invlpg, page
+ * recycling, fast zap-all, dirty logging and large-page accounting.
+ */
+#ifndef SPTERACE_MMU_SHADOW_H
+#define SPTERACE_MMU_SHADOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mmu/guest.h"
+#include "mmu/mmu.h"
+
+#define SPT_PFN_BASE 0x3f000ull          /* host pfn of shadow page 0 */
+#define PTE_LIST_EXT 3
+#define PTE_LIST_DESC_MAX 256
+#define RMAP_SLOTS 1024                  /* (level, gfn) -> rmap head; open addressing */
+#define INVALID_PAGE (~0ull)
+#define KVM_NR_PAGE_SIZES 3
+
+/* union kvm_mmu_page_role, as one word. */
+union kvm_mmu_page_role {
+	uint32_t word;
+	struct {
+		uint32_t level : 4;
+		uint32_t cr4_pae : 1;
+		uint32_t quadrant : 2;
+		uint32_t pad_for_nice_hex_output : 6;
+		uint32_t direct : 1;
+		uint32_t access : 3;
+		uint32_t invalid : 1;
+		uint32_t nxe : 1;
+		uint32_t cr0_wp : 1;
+		uint32_t smep_andnot_wp : 1;
+	};
+};
+
+struct pte_list_desc {
+	sim_addr sptes[PTE_LIST_EXT];
+	uint32_t more;                   /* index + 1 of the next desc; 0: none */
+	bool used;
+};
+
+struct kvm_mmu_page {
+	bool allocated;
+	uint32_t link_seq;               /* position in active_mmu_pages (FIFO) */
+	uint64_t gfn;
+	union kvm_mmu_page_role role;
+	/* spt: sim address MMU_ADDR_SPT + index * MMU_SP_WORDS */
+	unsigned long parent_ptes;       /* pte_list head: parents pointing here */
+	int root_count;                  /* >0 while a vCPU root points here: never freed */
+	unsigned unsync_children;
+	bool unsync;
+	uint64_t mmu_valid_gen;
+	int write_flooding_count;
+	bool zapped;                     /* on invalid_list, waiting for commit */
+};
+
+struct kvm_rmap_entry {
+	uint64_t key;                    /* level << 56 | gfn; 0: free */
+	unsigned long head;
+};
+
+/* The VM-wide shadow MMU state (parts of struct kvm_arch). */
+struct kvm_shadow {
+	struct kvm_mmu_page pages[MMU_SP_MAX];
+	uint32_t n_used_mmu_pages;
+	uint32_t link_seq;
+	uint64_t mmu_valid_gen;
+	struct pte_list_desc descs[PTE_LIST_DESC_MAX];
+	struct kvm_rmap_entry rmap[RMAP_SLOTS];
+	/* Counters of what would be IPIs and local flushes in the kernel. */
+	uint64_t remote_flushes, local_flushes;
+};
+
+/* Per-vCPU MMU roots (parts of struct kvm_vcpu_arch / kvm_mmu). */
+struct kvm_vcpu_mmu {
+	struct kvm_mmu ctx;              /* guest paging context (guest.h) */
+	bool direct_map;
+	int shadow_root_level;
+	uint64_t root_hpa;               /* INVALID_PAGE, a shadow page's hpa, or PAE_ROOT_HPA */
+	uint64_t pae_root[4];            /* written only by its own vCPU: private */
+};
+
+#define PAE_ROOT_HPA 0x3e000000ull      /* __pa(pae_root): below 4 GiB (__GFP_DMA32) */
+
+/* The sim address of a shadow page's spt, and its host physical address. */
+sim_addr sp_spt(uint32_t index);
+uint64_t sp_hpa(uint32_t index);
+/* page_header(): the shadow page owning an spte, or of an hpa. */
+uint32_t page_header_of_sptep(sim_addr sptep);
+bool page_header_of_hpa(uint64_t hpa, uint32_t *index);
+
+void kvm_shadow_init(struct kvm_shadow *sh);
+void kvm_vcpu_mmu_init(struct kvm_vcpu_mmu *vm, enum guest_paging paging, bool tdp,
+		       enum mmu_host_width width);
+
+/* pte_list (rmap and parent_ptes) primitives, for tests. */
+int pte_list_add(struct kvm_shadow *sh, unsigned long *head, sim_addr spte);
+void pte_list_remove(struct kvm_shadow *sh, unsigned long *head, sim_addr spte);
+uint32_t pte_list_count(const struct kvm_shadow *sh, unsigned long head);
+bool pte_list_contains(const struct kvm_shadow *sh, unsigned long head, sim_addr spte);
+unsigned long *gfn_to_rmap(struct kvm_shadow *sh, uint64_t gfn, int level, bool create);
+
+/*
+ * The direct-map page fault under mmu_lock: nonpaging_map / tdp_page_fault
+ * after the pfn is known.  Returns 1 to emulate (never for direct maps).
+ * The caller holds mmu_lock; gfn must be in a memslot.
+ */
+int kvm_direct_map_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+			  struct kvm_vcpu_mmu *vm, uint64_t gpa, bool write, int level);
+/* mmu_alloc_direct_roots / mmu_free_roots, under mmu_lock. */
+void mmu_alloc_direct_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_vcpu_mmu *vm);
+void mmu_free_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_vcpu_mmu *vm);
+/* Zap every shadow page of a (pseudo-)gfn: kvm_mmu_unprotect_page, under mmu_lock. */
+int kvm_mmu_unprotect_page_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+				  uint64_t gfn);
+/* kvm_unmap_rmapp for one gfn at every level (an MMU-notifier invalidate), under mmu_lock. */
+bool kvm_unmap_gfn_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+			  uint64_t gfn);
+
+/*
+ * Walk the shadow tables of vm for gpa as the hardware would (atomic 64-bit
+ * loads, private: no steps, for checks between operations).  Returns the
+ * leaf spte, or 0 when the walk stops at a non-present entry.
+ */
+uint64_t shadow_translate_peek(const struct sim *s, const struct kvm *kvm,
+			       const struct kvm_vcpu_mmu *vm, uint64_t gpa, int *out_level);
+
+/*
+ * Check the structural invariants (numbered in mmu/README.md); returns the
+ * number of the first one violated, 0 if all hold, and a message in why.
+ * Reads sim memory privately (no steps): call between operations.
+ */
+int kvm_shadow_check(const struct sim *s, const struct kvm *kvm, const struct kvm_shadow *sh,
+		     const struct kvm_guest *g, const struct kvm_vcpu_mmu *const *vcpus,
+		     uint32_t nvcpus, char *why, size_t why_cap);
+
+#endif
