@@ -122,9 +122,11 @@ static void fnv_byte(uint64_t *h, uint8_t b)
 }
 
 /*
- * The PRNG seed of a byte-stream schedule: a hash of the canonical encoding,
- * so that every encoding of a program (raw fuzzer bytes, re-encoded bytes,
- * the text form) behaves the same.
+ * The PRNG seed of a byte-stream schedule: a hash of the configuration and
+ * the schedule bytes, not of the operations.  Every encoding of a program
+ * (raw fuzzer bytes, re-encoded bytes, the text form) behaves the same, and
+ * removing or changing an operation leaves the continuation of the
+ * schedule alone, which is what minimization and mutation want.
  */
 uint64_t fz_program_seed(const struct fz_program *p)
 {
@@ -133,13 +135,6 @@ uint64_t fz_program_seed(const struct fz_program *p)
 	fnv_byte(&h, FZ_FORMAT_VERSION);
 	fnv_byte(&h, (uint8_t)((p->width == MMU_HOST_64) | (p->mm == SIM_MM_SC) << 1 |
 			       (p->sched_kind == SIM_SCHED_BYTES) << 2 | (p->cpus - 2) << 3));
-	fnv_byte(&h, (uint8_t)p->ops_count);
-	for (uint32_t i = 0; i < p->ops_count; i++) {
-		fnv_byte(&h, p->ops[i].kind);
-		fnv_byte(&h, (uint8_t)(p->ops[i].cpu << 4 | p->ops[i].slot));
-		fnv_byte(&h, p->ops[i].a);
-		fnv_byte(&h, p->ops[i].b);
-	}
 	for (size_t i = 0; i < p->sched_len; i++)
 		fnv_byte(&h, p->sched[i]);
 	return h;

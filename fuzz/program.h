@@ -21,8 +21,9 @@
  *
  * A missing byte reads as 0, so an empty input is the default program: a
  * 32-bit host, TSO, two CPUs, no operations.  The PRNG that continues a
- * byte-stream schedule is seeded from a hash of the program's canonical
- * encoding (fz_program_seed), so re-encoding never changes a run.
+ * byte-stream schedule is seeded from a hash of the configuration and the
+ * schedule bytes (fz_program_seed), so re-encoding never changes a run and
+ * editing an operation does not reshuffle the schedule.
  */
 #ifndef SPTERACE_FUZZ_PROGRAM_H
 #define SPTERACE_FUZZ_PROGRAM_H

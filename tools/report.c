@@ -277,7 +277,7 @@ void timeline_build(struct timeline *tl, const struct fz_program *p, const struc
 
 /* ---- text ---- */
 
-#define COL 46
+#define COL 44
 
 static void fields_row(FILE *f, const char *name, const uint64_t *v, uint32_t n,
 		       void (*cell)(char *, size_t, uint64_t))
@@ -370,6 +370,7 @@ void report_text(FILE *f, const struct repro *rp)
 	const struct timeline *tl = &rp->tl;
 	uint64_t values[1 + ORC_ALLOWED_MAX];
 	char desc[160], wrong[200];
+	bool shown[SIM_CPUS_MAX] = { false };
 	uint32_t n = 0;
 
 	fprintf(f, "spterace repro: %s\n\n", r->divergence ? "DIVERGENCE" : "no divergence");
@@ -438,10 +439,15 @@ void report_text(FILE *f, const struct repro *rp)
 	fprintf(f, "\ninterleaving, steps %u..%u (slot%u, its clear_spte_count, mmu_lock, and "
 		   "everything cpu%u did)\n",
 		tl->first_step, tl->last_step, tl->slot, r->cpu);
+	/* Only the CPUs that did something in this part of the run get a column. */
+	for (uint32_t i = 0; i < tl->rows_count; i++)
+		shown[tl->rows[i].cpu] = true;
 	fprintf(f, " step |");
 	for (uint32_t c = 0; c < tl->cpus; c++) {
 		char h[16];
 
+		if (!shown[c])
+			continue;
 		snprintf(h, sizeof(h), " cpu%u", c);
 		fprintf(f, "%-*s|", COL, h);
 	}
@@ -455,6 +461,8 @@ void report_text(FILE *f, const struct repro *rp)
 		else
 			fprintf(f, "      |");
 		for (uint32_t c = 0; c < tl->cpus; c++) {
+			if (!shown[c])
+				continue;
 			if (c == row->cpu)
 				fprintf(f, " %-*.*s|", COL - 1, COL - 1, cell);
 			else
@@ -467,6 +475,8 @@ void report_text(FILE *f, const struct repro *rp)
 		if ((int)strlen(cell) > COL - 1) {
 			fprintf(f, "      |");
 			for (uint32_t c = 0; c < tl->cpus; c++) {
+				if (!shown[c])
+					continue;
 				if (c == row->cpu)
 					fprintf(f, "   %-*.*s|", COL - 3, COL - 3, cell + COL - 1);
 				else
