@@ -105,7 +105,7 @@ bool guest_gfn_to_pfn(const struct kvm_guest *g, uint64_t gfn, uint64_t *pfn)
 }
 
 /* Models: virt/kvm/kvm_main.c: mark_page_dirty() */
-static void mark_page_dirty(struct kvm_guest *g, uint64_t gfn)
+void mark_page_dirty(struct kvm_guest *g, uint64_t gfn)
 {
 	struct kvm_memory_slot *s = (struct kvm_memory_slot *)gfn_to_memslot(g, gfn);
 

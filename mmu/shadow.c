@@ -301,7 +301,6 @@ static int rmap_add(struct kvm_shadow *sh, sim_addr spte, uint64_t gfn)
 {
 	uint32_t spi = page_header_of_sptep(spte);
 
-	(void)kvm_mmu_page_get_gfn(sh, spi, sptep_index(spte));
 	return pte_list_add(sh, gfn_to_rmap(sh, gfn, sh->pages[spi].role.level, true), spte);
 }
 
@@ -590,11 +589,7 @@ static int set_spte(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 	spte |= pfn << PAGE_SHIFT;
 	if (pte_access & ACC_WRITE_MASK) {
 		spte |= PT_WRITABLE_MASK | SPTE_MMU_WRITEABLE;
-		/* mark_page_dirty(gfn) */
-		for (uint32_t i = 0; i < g->slots_count; i++)
-			if (gfn >= g->slots[i].base_gfn &&
-			    gfn < g->slots[i].base_gfn + g->slots[i].npages && g->slots[i].dirty_log)
-				g->slots[i].dirty_pages++;
+		mark_page_dirty(g, gfn);
 	}
 	if (mmu_spte_update(kvm, sptep, spte))
 		kvm_flush_remote_tlbs(sh);
