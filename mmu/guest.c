@@ -254,7 +254,7 @@ bool permission_fault(const struct kvm_mmu *mmu, unsigned pte_access, uint32_t p
 /* ---- the walk ---- */
 
 /* Models: mmu.c: gpte_access() */
-static unsigned gpte_access(uint64_t gpte)
+unsigned gpte_access(uint64_t gpte)
 {
 	unsigned access = (unsigned)(gpte & (PT_WRITABLE_MASK | PT_USER_MASK)) | ACC_EXEC_MASK;
 
@@ -273,7 +273,7 @@ static bool is_last_gpte(const struct kvm_mmu *m, unsigned level, uint64_t gpte)
 }
 
 /* Models: mmu.c: is_rsvd_bits_set() */
-static bool is_rsvd_bits_set(const struct kvm_mmu *m, uint64_t gpte, int level)
+bool is_rsvd_bits_set(const struct kvm_mmu *m, uint64_t gpte, int level)
 {
 	int bit7 = (gpte >> 7) & 1;
 
@@ -281,7 +281,7 @@ static bool is_rsvd_bits_set(const struct kvm_mmu *m, uint64_t gpte, int level)
 }
 
 /* Models: mmu.c: protect_clean_gpte(): a clean gpte maps read-only, so the write faults and D gets set. */
-static void protect_clean_gpte(unsigned *access, uint64_t gpte)
+void protect_clean_gpte(unsigned *access, uint64_t gpte)
 {
 	unsigned mask = ~(unsigned)ACC_WRITE_MASK;
 
@@ -336,6 +336,15 @@ static uint64_t pse36_gfn_delta(uint64_t gpte)
  * on a 32-bit host.  A frame that is RAM but holds no page table reads as
  * zero and costs no step.
  */
+static uint64_t read_gpte(struct kvm *kvm, const struct kvm_guest *g, const struct pttype *t,
+			  uint64_t pte_gpa);
+
+uint64_t guest_read_gpte(struct kvm *kvm, const struct kvm_guest *g, uint64_t pte_gpa,
+			 int bytes)
+{
+	return read_gpte(kvm, g, bytes == 4 ? &pt32 : &pt64, pte_gpa);
+}
+
 static uint64_t read_gpte(struct kvm *kvm, const struct kvm_guest *g, const struct pttype *t,
 			  uint64_t pte_gpa)
 {

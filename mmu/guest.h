@@ -130,6 +130,12 @@ void kvm_mmu_context_init(struct kvm_mmu *mmu, enum guest_paging paging, uint64_
  */
 int guest_walk_addr(struct kvm *kvm, struct kvm_guest *g, const struct kvm_mmu *mmu,
 		    struct guest_walker *w, uint64_t gva, uint32_t access);
+/* Helpers of paging_tmpl.h shared with the shadow-page code. */
+unsigned gpte_access(uint64_t gpte);
+bool is_rsvd_bits_set(const struct kvm_mmu *m, uint64_t gpte, int level);
+void protect_clean_gpte(unsigned *access, uint64_t gpte);
+/* kvm_read_guest_atomic of one gpte (4 or 8 bytes): steps, as the walk reads. */
+uint64_t guest_read_gpte(struct kvm *kvm, const struct kvm_guest *g, uint64_t pte_gpa, int bytes);
 /* permission_fault(): true if pte_access does not allow the PFERR access. */
 bool permission_fault(const struct kvm_mmu *mmu, unsigned pte_access, uint32_t pfec);
 

@@ -287,13 +287,25 @@ unsigned long *gfn_to_rmap(struct kvm_shadow *sh, uint64_t gfn, int level, bool 
 	return NULL;
 }
 
-/* kvm_mmu_page_get_gfn() for a direct page: the gfn an spte maps. */
+/* Models: mmu.c: kvm_mmu_page_get_gfn(): the gfn an spte of the page maps. */
 static uint64_t kvm_mmu_page_get_gfn(const struct kvm_shadow *sh, uint32_t spi, unsigned index)
 {
 	const struct kvm_mmu_page *sp = &sh->pages[spi];
 
-	assert(sp->role.direct && "indirect shadow pages are not modelled yet");
+	if (!sp->role.direct)
+		return sp->gfns[index];
 	return sp->gfn + ((uint64_t)index << ((sp->role.level - 1) * 9));
+}
+
+/* Models: mmu.c: kvm_mmu_page_set_gfn() */
+static void kvm_mmu_page_set_gfn(struct kvm_shadow *sh, uint32_t spi, unsigned index, uint64_t gfn)
+{
+	struct kvm_mmu_page *sp = &sh->pages[spi];
+
+	if (sp->role.direct)
+		assert(gfn == kvm_mmu_page_get_gfn(sh, spi, index));
+	else
+		sp->gfns[index] = gfn;
 }
 
 /* Models: mmu.c: rmap_add() */
@@ -301,6 +313,7 @@ static int rmap_add(struct kvm_shadow *sh, sim_addr spte, uint64_t gfn)
 {
 	uint32_t spi = page_header_of_sptep(spte);
 
+	kvm_mmu_page_set_gfn(sh, spi, sptep_index(spte), gfn);
 	return pte_list_add(sh, gfn_to_rmap(sh, gfn, sh->pages[spi].role.level, true), spte);
 }
 
@@ -376,38 +389,304 @@ static bool is_obsolete_sp(const struct kvm_shadow *sh, const struct kvm_mmu_pag
 	return sp->mmu_valid_gen != sh->mmu_valid_gen;
 }
 
+/* for_each_gfn_indirect_valid_sp */
+static bool indirect_valid_sp(const struct kvm_mmu_page *sp, uint64_t gfn)
+{
+	return sp->allocated && !sp->zapped && sp->gfn == gfn && !sp->role.direct &&
+	       !sp->role.invalid;
+}
+
+/* lpage_info[level][gfn].write_count (account_shadowed), open addressing by large frame. */
+static uint32_t *lpage_write_count(struct kvm_shadow *sh, uint64_t gfn, int level)
+{
+	uint64_t key = (uint64_t)level << 56 | (gfn >> ((level - 1) * 9)) | 1ull << 60;
+	uint32_t n = sizeof(sh->lpage) / sizeof(sh->lpage[0]);
+	uint32_t h = (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 56) % n;
+
+	for (uint32_t k = 0; k < n; k++, h = (h + 1) % n) {
+		if (sh->lpage[h].key == key)
+			return &sh->lpage[h].write_count;
+		if (!sh->lpage[h].key) {
+			sh->lpage[h].key = key;
+			sh->lpage[h].write_count = 0;
+			return &sh->lpage[h].write_count;
+		}
+	}
+	assert(0 && "lpage_info table full");
+	return NULL;
+}
+
+/* Models: mmu.c: account_shadowed() / unaccount_shadowed() */
+static void account_shadowed(struct kvm_shadow *sh, uint64_t gfn, int delta)
+{
+	for (int level = PT_DIRECTORY_LEVEL; level < PT_PAGE_TABLE_LEVEL + KVM_NR_PAGE_SIZES; level++)
+		*lpage_write_count(sh, gfn, level) += (uint32_t)delta;
+	sh->indirect_shadow_pages += (uint32_t)delta;
+}
+
+/* Models: mmu.c: has_wrprotected_page() */
+static bool has_wrprotected_page(struct kvm_shadow *sh, uint64_t gfn, int level)
+{
+	return *lpage_write_count(sh, gfn, level) != 0;
+}
+
+static bool __drop_large_spte(struct kvm *kvm, struct kvm_shadow *sh, sim_addr sptep);
+
 /*
- * Models: mmu.c: kvm_mmu_get_page(), direct pages only: find a page of the
- * same gfn and role in the hash, or allocate one and clear its 512 sptes.
+ * Models: mmu.c: spte_write_protect().  Returns true when the spte was
+ * dropped (a large spte), so the caller restarts its rmap walk.
+ */
+static bool spte_write_protect(struct kvm *kvm, struct kvm_shadow *sh, sim_addr sptep,
+			       bool *flush, bool pt_protect)
+{
+	uint64_t spte = mmu_spte_read_locked(kvm, sptep);
+
+	if (!is_writable_pte(spte) && !(pt_protect && spte_is_locklessly_modifiable(spte)))
+		return false;
+	if (__drop_large_spte(kvm, sh, sptep)) {
+		*flush |= true;
+		return true;
+	}
+	if (pt_protect)
+		spte &= ~SPTE_MMU_WRITEABLE;
+	spte &= ~PT_WRITABLE_MASK;
+	*flush |= mmu_spte_update(kvm, sptep, spte);
+	return false;
+}
+
+/* The n-th entry of a pte_list (rmap_get_first / rmap_get_next), or 0. */
+static sim_addr pte_list_nth(const struct kvm_shadow *sh, unsigned long head, uint32_t n)
+{
+	if (!head)
+		return 0;
+	if (!(head & 1))
+		return n == 0 ? (sim_addr)head : 0;
+	while (head) {
+		const struct pte_list_desc *desc = &sh->descs[head >> 1];
+
+		for (int i = 0; i < PTE_LIST_EXT && desc->sptes[i]; ++i)
+			if (n-- == 0)
+				return desc->sptes[i];
+		head = desc->more ? ((unsigned long)(desc->more - 1) << 1) | 1 : 0;
+	}
+	return 0;
+}
+
+/* Models: mmu.c: __rmap_write_protect() */
+static bool __rmap_write_protect(struct kvm *kvm, struct kvm_shadow *sh, unsigned long *rmapp,
+				 bool pt_protect)
+{
+	bool flush = false;
+	uint32_t n = 0;
+	sim_addr sptep;
+
+	while ((sptep = pte_list_nth(sh, *rmapp, n))) {
+		if (spte_write_protect(kvm, sh, sptep, &flush, pt_protect)) {
+			n = 0;   /* the chain changed: restart from rmap_get_first */
+			continue;
+		}
+		n++;
+	}
+	return flush;
+}
+
+/* Models: mmu.c: rmap_write_protect(): all three levels, pt_protect. */
+static bool rmap_write_protect(struct kvm *kvm, struct kvm_shadow *sh, uint64_t gfn)
+{
+	bool write_protected = false;
+
+	for (int level = PT_PAGE_TABLE_LEVEL; level < PT_PAGE_TABLE_LEVEL + KVM_NR_PAGE_SIZES; level++) {
+		unsigned long *rmapp = gfn_to_rmap(sh, gfn, level, false);
+
+		if (rmapp)
+			write_protected |= __rmap_write_protect(kvm, sh, rmapp, true);
+	}
+	return write_protected;
+}
+
+static void kvm_mmu_mark_parents_unsync(struct kvm_shadow *sh, uint32_t spi);
+
+/* Models: mmu.c: mark_unsync() */
+static void mark_unsync(struct kvm_shadow *sh, sim_addr spte)
+{
+	uint32_t spi = page_header_of_sptep(spte);
+	struct kvm_mmu_page *sp = &sh->pages[spi];
+	unsigned index = sptep_index(spte);
+
+	if (sp->unsync_child_bitmap[index / 64] & (1ull << (index % 64)))
+		return;
+	sp->unsync_child_bitmap[index / 64] |= 1ull << (index % 64);
+	if (sp->unsync_children++)
+		return;
+	kvm_mmu_mark_parents_unsync(sh, spi);
+}
+
+/* Models: mmu.c: kvm_mmu_mark_parents_unsync() (pte_list_walk of parent_ptes) */
+static void kvm_mmu_mark_parents_unsync(struct kvm_shadow *sh, uint32_t spi)
+{
+	sim_addr parents[64];
+	uint32_t n = 0;
+	sim_addr p;
+
+	while (n < 64 && (p = pte_list_nth(sh, sh->pages[spi].parent_ptes, n)))
+		parents[n++] = p;
+	for (uint32_t i = 0; i < n; i++)
+		mark_unsync(sh, parents[i]);
+}
+
+/* Models: mmu.c: kvm_unsync_pages() / __kvm_unsync_page() */
+static void kvm_unsync_pages(struct kvm_shadow *sh, uint64_t gfn)
+{
+	for (uint32_t i = 0; i < MMU_SP_MAX; i++) {
+		struct kvm_mmu_page *s = &sh->pages[i];
+
+		if (!indirect_valid_sp(s, gfn) || s->unsync)
+			continue;
+		assert(s->role.level == PT_PAGE_TABLE_LEVEL);
+		s->unsync = true;
+		kvm_mmu_mark_parents_unsync(sh, i);
+	}
+}
+
+/* Models: mmu.c: mmu_need_write_protect() */
+static bool mmu_need_write_protect(struct kvm_shadow *sh, uint64_t gfn, bool can_unsync)
+{
+	bool need_unsync = false;
+
+	for (uint32_t i = 0; i < MMU_SP_MAX; i++) {
+		const struct kvm_mmu_page *s = &sh->pages[i];
+
+		if (!indirect_valid_sp(s, gfn))
+			continue;
+		if (!can_unsync)
+			return true;
+		if (s->role.level != PT_PAGE_TABLE_LEVEL)
+			return true;
+		if (!s->unsync)
+			need_unsync = true;
+	}
+	if (need_unsync)
+		kvm_unsync_pages(sh, gfn);
+	return false;
+}
+
+static int kvm_mmu_prepare_zap_page(struct kvm *kvm, struct kvm_shadow *sh, uint32_t spi);
+static void kvm_mmu_commit_zap_page(struct kvm *kvm, struct kvm_shadow *sh);
+static int sync_page(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+		     struct kvm_vcpu_mmu *vm, uint32_t spi);
+
+/*
+ * Models: mmu.c: __kvm_sync_page(): zap on a CR4.PAE mismatch or when
+ * FNAME(sync_page) finds nothing present; else a local TLB flush.
+ * Returns 1 if the page was zapped (prepared).
+ */
+static int __kvm_sync_page(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+			   struct kvm_vcpu_mmu *vm, uint32_t spi, bool clear_unsync)
+{
+	struct kvm_mmu_page *sp = &sh->pages[spi];
+
+	if (sp->role.cr4_pae != vm->base_role.cr4_pae) {
+		kvm_mmu_prepare_zap_page(kvm, sh, spi);
+		return 1;
+	}
+	if (clear_unsync)
+		sp->unsync = false;   /* kvm_unlink_unsync_page */
+	if (sync_page(kvm, sh, g, vm, spi)) {
+		kvm_mmu_prepare_zap_page(kvm, sh, spi);
+		return 1;
+	}
+	vm->tlb_flush_requested = true;   /* kvm_mmu_flush_tlb */
+	return 0;
+}
+
+/* Models: mmu.c: kvm_sync_pages(): an upper-level table replaces unsync leaves of its gfn. */
+static void kvm_sync_pages(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+			   struct kvm_vcpu_mmu *vm, uint64_t gfn)
+{
+	bool flush = false;
+
+	for (uint32_t i = 0; i < MMU_SP_MAX; i++) {
+		struct kvm_mmu_page *s = &sh->pages[i];
+
+		if (!indirect_valid_sp(s, gfn) || !s->unsync)
+			continue;
+		assert(s->role.level == PT_PAGE_TABLE_LEVEL);
+		s->unsync = false;
+		if (s->role.cr4_pae != vm->base_role.cr4_pae || sync_page(kvm, sh, g, vm, i)) {
+			kvm_mmu_prepare_zap_page(kvm, sh, i);
+			continue;
+		}
+		flush = true;
+	}
+	kvm_mmu_commit_zap_page(kvm, sh);
+	if (flush)
+		vm->tlb_flush_requested = true;
+}
+
+/*
+ * Models: mmu.c: kvm_mmu_get_page(): find a page of the same gfn and role
+ * in the hash, or allocate one; an indirect page write-protects its gfn
+ * (and resyncs unsync leaves of it when it is a higher-level table).
  */
 static uint32_t kvm_mmu_get_page(struct kvm_vcpu_mmu *vm, struct kvm *kvm,
-				 struct kvm_shadow *sh, uint64_t gfn, int level, bool direct,
-				 unsigned access, sim_addr parent_pte)
+				 struct kvm_shadow *sh, struct kvm_guest *g, uint64_t gfn,
+				 uint64_t gaddr, int level, bool direct, unsigned access,
+				 sim_addr parent_pte)
 {
-	union kvm_mmu_page_role role = { 0 };
+	union kvm_mmu_page_role role = vm->base_role;
+	bool need_sync = false;
 	uint32_t spi;
 
-	(void)vm;
-	assert(direct);
 	role.level = (uint32_t)level;
 	role.direct = direct;
-	role.access = access;   /* direct pages: ACC_ALL */
+	if (direct)
+		role.cr4_pae = 0;
+	role.access = access;
+	if (!vm->direct_map && vm->ctx.root_level <= PT32_ROOT_LEVEL) {
+		/* A 32-bit guest table is shadowed by 2 (PT) or 4 (PD) PAE pages. */
+		unsigned quadrant = (unsigned)(gaddr >> (PAGE_SHIFT + 9 * level));
+
+		quadrant &= (1u << ((10 - 9) * level)) - 1;
+		role.quadrant = quadrant;
+	}
 	for (uint32_t i = 0; i < MMU_SP_MAX; i++) {
 		struct kvm_mmu_page *sp = &sh->pages[i];
 
-		if (!sp->allocated || sp->zapped || sp->gfn != gfn || sp->role.invalid)
+		if (!sp->allocated || sp->zapped || sp->gfn != gfn)
 			continue;
 		if (is_obsolete_sp(sh, sp))
 			continue;
+		if (!need_sync && sp->unsync)
+			need_sync = true;
 		if (sp->role.word != role.word)
 			continue;
+		if (sp->unsync) {
+			/* kvm_sync_page_transient: sync but leave it unsync. */
+			if (__kvm_sync_page(kvm, sh, g, vm, i, false)) {
+				kvm_mmu_commit_zap_page(kvm, sh);
+				break;
+			}
+		}
 		mmu_page_add_parent_pte(sh, i, parent_pte);
+		if (sp->unsync_children) {
+			vm->mmu_sync_requested = true;   /* KVM_REQ_MMU_SYNC */
+			kvm_mmu_mark_parents_unsync(sh, i);
+		} else if (sp->unsync) {
+			kvm_mmu_mark_parents_unsync(sh, i);
+		}
 		sp->write_flooding_count = 0;
 		return i;
 	}
 	spi = kvm_mmu_alloc_page(sh, parent_pte, direct);
 	sh->pages[spi].gfn = gfn;
 	sh->pages[spi].role = role;
+	if (!direct) {
+		if (rmap_write_protect(kvm, sh, gfn))
+			kvm_flush_remote_tlbs(sh);
+		if (level > PT_PAGE_TABLE_LEVEL && need_sync)
+			kvm_sync_pages(kvm, sh, g, vm, gfn);
+		account_shadowed(sh, gfn, +1);
+	}
 	sh->pages[spi].mmu_valid_gen = sh->mmu_valid_gen;
 	/* init_shadow_page_table: nobody can reach the page yet. */
 	sim_mem_private_zero(kvm->sim, sp_spt(spi), MMU_SP_WORDS);
@@ -485,6 +764,9 @@ static int kvm_mmu_prepare_zap_page(struct kvm *kvm, struct kvm_shadow *sh, uint
 
 	kvm_mmu_page_unlink_children(kvm, sh, spi);
 	kvm_mmu_unlink_parents(kvm, sh, spi);
+	if (!sp->role.invalid && !sp->role.direct)
+		account_shadowed(sh, sp->gfn, -1);
+	sp->unsync = false;   /* kvm_unlink_unsync_page */
 	if (!sp->root_count) {
 		sh->n_used_mmu_pages--;
 		sp->zapped = true;
@@ -561,19 +843,43 @@ bool kvm_unmap_gfn_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 
 /* ---- set_spte / mmu_set_spte ---- */
 
+#define KVM_PFN_NOSLOT (~0ull)   /* gfn_to_pfn of a gfn outside every memslot */
+
+/* Models: mmu.c: __drop_large_spte() */
+static bool __drop_large_spte(struct kvm *kvm, struct kvm_shadow *sh, sim_addr sptep)
+{
+	if (is_large_pte(mmu_spte_read_locked(kvm, sptep))) {
+		assert(sh->pages[page_header_of_sptep(sptep)].role.level != PT_PAGE_TABLE_LEVEL);
+		drop_spte(kvm, sh, sptep);
+		return true;
+	}
+	return false;
+}
+
+/* Models: mmu.c: drop_large_spte() */
+static void drop_large_spte(struct kvm *kvm, struct kvm_shadow *sh, sim_addr sptep)
+{
+	if (__drop_large_spte(kvm, sh, sptep))
+		kvm_flush_remote_tlbs(sh);
+}
+
 /*
- * Models: mmu.c: set_spte() for direct maps (no indirect page can shadow a
- * gfn, so mmu_need_write_protect never protects, and there are no large
- * pages with write-protected frames).  Returns 1 if the spte had to be
- * write-protected.
+ * Models: mmu.c: set_spte().  Returns 1 when a writable mapping had to be
+ * write-protected because the gfn is a shadowed guest page table (the
+ * write is then emulated).
  */
 static int set_spte(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g, sim_addr sptep,
 		    unsigned pte_access, int level, uint64_t gfn, uint64_t pfn, bool speculative,
-		    bool host_writable)
+		    bool can_unsync, bool host_writable)
 {
 	uint64_t spte = PT_PRESENT_MASK;
+	int ret = 0;
 
-	(void)sh;
+	if (pfn == KVM_PFN_NOSLOT) {
+		/* set_mmio_spte */
+		mark_mmio_spte(kvm, sptep, gfn, pte_access);
+		return 0;
+	}
 	if (!speculative)
 		spte |= PT_ACCESSED_MASK;
 	if (!(pte_access & ACC_EXEC_MASK))
@@ -588,26 +894,43 @@ static int set_spte(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 		pte_access &= ~ACC_WRITE_MASK;
 	spte |= pfn << PAGE_SHIFT;
 	if (pte_access & ACC_WRITE_MASK) {
+		/*
+		 * Another vCPU may have shadowed a page of this large frame
+		 * since the level was chosen: leave it not present and let
+		 * the guest refault.
+		 */
+		if (level > PT_PAGE_TABLE_LEVEL && has_wrprotected_page(sh, gfn, level))
+			return ret;
 		spte |= PT_WRITABLE_MASK | SPTE_MMU_WRITEABLE;
-		mark_page_dirty(g, gfn);
+		/* A sync of a writable spte needs no hash lookup. */
+		if (!can_unsync && is_writable_pte(mmu_spte_read_locked(kvm, sptep)))
+			goto set_pte;
+		if (mmu_need_write_protect(sh, gfn, can_unsync)) {
+			ret = 1;
+			pte_access &= ~ACC_WRITE_MASK;
+			spte &= ~(PT_WRITABLE_MASK | SPTE_MMU_WRITEABLE);
+		}
 	}
+	if (pte_access & ACC_WRITE_MASK)
+		mark_page_dirty(g, gfn);
+set_pte:
 	if (mmu_spte_update(kvm, sptep, spte))
 		kvm_flush_remote_tlbs(sh);
-	return 0;
+	return ret;
 }
 
-/* Models: mmu.c: mmu_set_spte() */
+/* Models: mmu.c: mmu_set_spte(); sets *emulate for a write to a shadowed gfn. */
 static void mmu_set_spte(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
-			 sim_addr sptep, unsigned pte_access, int write_fault, int level,
-			 uint64_t gfn, uint64_t pfn, bool speculative, bool host_writable)
+			 struct kvm_vcpu_mmu *vm, sim_addr sptep, unsigned pte_access,
+			 int write_fault, int *emulate, int level, uint64_t gfn, uint64_t pfn,
+			 bool speculative, bool host_writable)
 {
 	uint64_t old = mmu_spte_read_locked(kvm, sptep);
 	bool was_rmapped = false;
 
-	(void)write_fault;
 	if (is_shadow_present_pte(kvm, old)) {
 		if (level > PT_PAGE_TABLE_LEVEL && !is_large_pte(old)) {
-			/* A 2 MiB mapping replaces a page-table pointer. */
+			/* A large mapping replaces a page-table pointer. */
 			uint32_t child;
 
 			if (!page_header_of_hpa(old & PT64_BASE_ADDR_MASK, &child))
@@ -621,9 +944,17 @@ static void mmu_set_spte(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gues
 			was_rmapped = true;
 		}
 	}
-	if (set_spte(kvm, sh, g, sptep, pte_access, level, gfn, pfn, speculative, host_writable))
-		sh->local_flushes++;
-	if (!was_rmapped && is_shadow_present_pte(kvm, mmu_spte_read_locked(kvm, sptep)))
+	if (set_spte(kvm, sh, g, sptep, pte_access, level, gfn, pfn, speculative, true,
+		     host_writable)) {
+		if (write_fault && emulate)
+			*emulate = 1;
+		if (vm)
+			vm->tlb_flush_requested = true;   /* kvm_mmu_flush_tlb */
+	}
+	old = mmu_spte_read_locked(kvm, sptep);
+	if (is_mmio_spte(kvm, old) && emulate)
+		*emulate = 1;
+	if (!was_rmapped && is_shadow_present_pte(kvm, old))
 		rmap_add(sh, sptep, gfn);
 }
 
@@ -632,15 +963,16 @@ static void mmu_set_spte(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gues
 void mmu_alloc_direct_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_vcpu_mmu *vm)
 {
 	if (vm->shadow_root_level == PT64_ROOT_LEVEL) {
-		uint32_t spi = kvm_mmu_get_page(vm, kvm, sh, 0, PT64_ROOT_LEVEL, true, ACC_ALL, 0);
+		uint32_t spi = kvm_mmu_get_page(vm, kvm, sh, NULL, 0, 0, PT64_ROOT_LEVEL, true,
+						ACC_ALL, 0);
 
 		++sh->pages[spi].root_count;
 		vm->root_hpa = sp_hpa(spi);
 		return;
 	}
 	for (int i = 0; i < 4; ++i) {
-		uint32_t spi = kvm_mmu_get_page(vm, kvm, sh, (uint64_t)i << (30 - PAGE_SHIFT),
-						PT32_ROOT_LEVEL, true, ACC_ALL, 0);
+		uint32_t spi = kvm_mmu_get_page(vm, kvm, sh, NULL, (uint64_t)i << (30 - PAGE_SHIFT),
+						(uint64_t)i << 30, PT32_ROOT_LEVEL, true, ACC_ALL, 0);
 
 		++sh->pages[spi].root_count;
 		vm->pae_root[i] = sp_hpa(spi) | PT_PRESENT_MASK;
@@ -746,14 +1078,16 @@ int kvm_direct_map_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 		uint64_t spte;
 
 		if (it.level == level) {
-			mmu_set_spte(kvm, sh, g, it.sptep, ACC_ALL, write, level, gfn, pfn, false, true);
+			mmu_set_spte(kvm, sh, g, vm, it.sptep, ACC_ALL, write, NULL, level, gfn, pfn,
+				     false, true);
 			break;
 		}
 		spte = mmu_spte_read_locked(kvm, it.sptep);
 		if (!is_shadow_present_pte(kvm, spte)) {
 			uint64_t base_addr = it.addr & ~((1ull << (PAGE_SHIFT + (it.level - 1) * 9)) - 1);
-			uint32_t spi = kvm_mmu_get_page(vm, kvm, sh, base_addr >> PAGE_SHIFT,
-							it.level - 1, true, ACC_ALL, it.sptep);
+			uint32_t spi = kvm_mmu_get_page(vm, kvm, sh, g, base_addr >> PAGE_SHIFT,
+							it.addr, it.level - 1, true, ACC_ALL,
+							it.sptep);
 
 			link_shadow_page(kvm, it.sptep, spi);
 			spte = sp_hpa(spi) | PT_PRESENT_MASK;
@@ -761,6 +1095,459 @@ int kvm_direct_map_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 		shadow_walk_next(&it, spte);
 	}
 	return 0;
+}
+
+/* ---- shadow paging: FNAME(page_fault), FNAME(fetch), sync ---- */
+
+static int gpte_bytes(const struct kvm_vcpu_mmu *vm)
+{
+	return vm->ctx.root_level == PT32_ROOT_LEVEL ? 4 : 8;
+}
+
+void kvm_vcpu_mmu_set_paging(struct kvm_vcpu_mmu *vm, enum guest_paging paging, uint64_t cr3,
+			     const uint64_t pdptrs[4], bool nx, bool cr0_wp, bool cr4_smep,
+			     enum mmu_host_width width)
+{
+	assert(vm->root_hpa == INVALID_PAGE);
+	(void)width;
+	kvm_mmu_context_init(&vm->ctx, paging, cr3, nx, cr0_wp, true, cr4_smep);
+	if (paging == GUEST_PAGING_PAE && pdptrs)
+		memcpy(vm->ctx.pdptrs, pdptrs, sizeof(vm->ctx.pdptrs));
+	vm->direct_map = paging == GUEST_PAGING_OFF;
+	/* kvm_init_shadow_mmu: long mode shadows with 4 levels, the rest with PAE. */
+	vm->shadow_root_level = paging == GUEST_PAGING_64 ? PT64_ROOT_LEVEL : PT32E_ROOT_LEVEL;
+	vm->base_role.word = 0;
+	vm->base_role.nxe = nx;
+	vm->base_role.cr4_pae = paging == GUEST_PAGING_PAE || paging == GUEST_PAGING_64;
+	vm->base_role.cr0_wp = cr0_wp;
+	vm->base_role.smep_andnot_wp = cr4_smep && !cr0_wp;
+}
+
+/* Models: mmu.c: mmu_alloc_shadow_roots() (no nested paging: no lm_root). */
+void mmu_alloc_shadow_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+				   struct kvm_vcpu_mmu *vm)
+{
+	uint64_t root_gfn = vm->ctx.cr3 >> PAGE_SHIFT;
+
+	assert(vm->root_hpa == INVALID_PAGE);
+	if (vm->ctx.root_level == PT64_ROOT_LEVEL) {
+		uint32_t spi = kvm_mmu_get_page(vm, kvm, sh, g, root_gfn, 0, PT64_ROOT_LEVEL, false,
+						ACC_ALL, 0);
+
+		++sh->pages[spi].root_count;
+		vm->root_hpa = sp_hpa(spi);
+		return;
+	}
+	/* A 32-bit or PAE guest is shadowed by four PAE page directories. */
+	for (int i = 0; i < 4; ++i) {
+		uint32_t spi;
+
+		if (vm->ctx.root_level == PT32E_ROOT_LEVEL) {
+			uint64_t pdptr = vm->ctx.pdptrs[i];
+
+			if (!(pdptr & PT_PRESENT_MASK)) {
+				vm->pae_root[i] = 0;
+				continue;
+			}
+			root_gfn = pdptr >> PAGE_SHIFT;
+		}
+		spi = kvm_mmu_get_page(vm, kvm, sh, g, root_gfn, (uint64_t)i << 30, PT32_ROOT_LEVEL,
+				       false, ACC_ALL, 0);
+		++sh->pages[spi].root_count;
+		vm->pae_root[i] = sp_hpa(spi) | PT_PRESENT_MASK;
+	}
+	vm->root_hpa = PAE_ROOT_HPA;
+}
+
+/* Models: FNAME(get_level1_sp_gpa)() */
+static uint64_t get_level1_sp_gpa(const struct kvm_vcpu_mmu *vm, const struct kvm_mmu_page *sp)
+{
+	uint64_t offset = 0;
+
+	if (gpte_bytes(vm) == 4)
+		offset = (uint64_t)sp->role.quadrant << (9 + 2);   /* << PT64_LEVEL_BITS * 4 bytes */
+	return (sp->gfn << PAGE_SHIFT) + offset;
+}
+
+/* Models: FNAME(prefetch_invalid_gpte)(): drops the spte when the gpte cannot be prefetched. */
+static bool prefetch_invalid_gpte(struct kvm *kvm, struct kvm_shadow *sh,
+				  const struct kvm_vcpu_mmu *vm, sim_addr spte, uint64_t gpte)
+{
+	if (is_rsvd_bits_set(&vm->ctx, gpte, PT_PAGE_TABLE_LEVEL) || !(gpte & PT_PRESENT_MASK) ||
+	    !(gpte & PT_ACCESSED_MASK)) {
+		drop_spte(kvm, sh, spte);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Models: FNAME(sync_page)(): re-read every gpte behind a present spte;
+ * drop what became invalid or moved (counting tlbs_dirty instead of
+ * flushing), re-derive the rest with set_spte on the old pfn.  Returns
+ * nonzero when nothing is left present (the caller zaps the page).
+ */
+static int sync_page(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+		     struct kvm_vcpu_mmu *vm, uint32_t spi)
+{
+	struct kvm_mmu_page *sp = &sh->pages[spi];
+	uint64_t first_pte_gpa = get_level1_sp_gpa(vm, sp);
+	int bytes = gpte_bytes(vm), nr_present = 0;
+
+	assert(!sp->role.direct);
+	for (unsigned i = 0; i < PT64_ENT_PER_PAGE; i++) {
+		sim_addr spte = sp_spt(spi) + 2 * i;
+		uint64_t gpte, gfn, old;
+		unsigned pte_access;
+
+		/* Unused entries are zero and need no step to skip. */
+		if (!sim_mem_peek64(kvm->sim, spte))
+			continue;
+		gpte = guest_read_gpte(kvm, g, first_pte_gpa + (uint64_t)i * bytes, bytes);
+		if (prefetch_invalid_gpte(kvm, sh, vm, spte, gpte)) {
+			sh->tlbs_dirty++;
+			continue;
+		}
+		gfn = (gpte & (bytes == 4 ? 0xfffff000ull : PT64_BASE_ADDR_MASK)) >> PAGE_SHIFT;
+		pte_access = sp->role.access & gpte_access(gpte);
+		protect_clean_gpte(&pte_access, gpte);
+		old = mmu_spte_read_locked(kvm, spte);
+		if (is_mmio_spte(kvm, old)) {
+			/* sync_mmio_spte */
+			if (gfn != ((old & ((1ull << MMU_PHYS_BITS) - 1)) >> PAGE_SHIFT)) {
+				mmu_spte_clear_no_track(kvm, spte);
+				continue;
+			}
+			nr_present++;
+			mark_mmio_spte(kvm, spte, gfn, pte_access);
+			continue;
+		}
+		if (gfn != sp->gfns[i]) {
+			drop_spte(kvm, sh, spte);
+			sh->tlbs_dirty++;
+			continue;
+		}
+		nr_present++;
+		set_spte(kvm, sh, g, spte, pte_access, PT_PAGE_TABLE_LEVEL, gfn, spte_to_pfn(old), true,
+			 false, old & SPTE_HOST_WRITEABLE);
+	}
+	return !nr_present;
+}
+
+/* One level of the path to an unsync page: the page and the entry taken. */
+struct sync_path {
+	uint32_t sp[4];
+	unsigned idx[4];
+	int depth;
+};
+
+/* Models: mmu.c: mmu_pages_clear_parents(): clear the child bit upward while it empties. */
+static void mmu_pages_clear_parents(struct kvm_shadow *sh, const struct sync_path *path)
+{
+	for (int d = path->depth - 1; d >= 0; d--) {
+		struct kvm_mmu_page *sp = &sh->pages[path->sp[d]];
+		unsigned idx = path->idx[d];
+
+		sp->unsync_child_bitmap[idx / 64] &= ~(1ull << (idx % 64));
+		if (--sp->unsync_children)
+			break;
+	}
+}
+
+/*
+ * Models: mmu.c: mmu_unsync_walk() / __mmu_unsync_walk(): find the first
+ * unsync page below spi, recording the path; stale bits (the child is no
+ * longer there or no longer unsync) are cleared on the way, as the kernel
+ * does.  Returns the unsync page or -1.
+ */
+static int find_unsync(struct kvm *kvm, struct kvm_shadow *sh, uint32_t spi, struct sync_path *path)
+{
+	struct kvm_mmu_page *sp = &sh->pages[spi];
+
+	for (unsigned i = 0; i < PT64_ENT_PER_PAGE && sp->unsync_children; i++) {
+		uint64_t ent;
+		uint32_t child;
+		int found;
+
+		if (!(sp->unsync_child_bitmap[i / 64] & (1ull << (i % 64))))
+			continue;
+		ent = sim_mem_peek64(kvm->sim, sp_spt(spi) + 2 * i);
+		if (!is_shadow_present_pte(kvm, ent) ||
+		    !page_header_of_hpa(ent & PT64_BASE_ADDR_MASK, &child)) {
+			sp->unsync_child_bitmap[i / 64] &= ~(1ull << (i % 64));
+			sp->unsync_children--;
+			continue;
+		}
+		path->sp[path->depth] = spi;
+		path->idx[path->depth] = i;
+		path->depth++;
+		if (sh->pages[child].unsync_children) {
+			found = find_unsync(kvm, sh, child, path);
+			if (found >= 0)
+				return found;
+		} else if (sh->pages[child].unsync) {
+			return (int)child;
+		}
+		path->depth--;
+		if (!sh->pages[child].unsync_children && !sh->pages[child].unsync) {
+			sp->unsync_child_bitmap[i / 64] &= ~(1ull << (i % 64));
+			sp->unsync_children--;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Models: mmu.c: mmu_sync_children(), in batches of up to 16 pages: write
+ * protect all their gfns and flush once, sync each and clear its parents'
+ * bits, then commit the zaps.
+ */
+static void mmu_sync_children(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+			      struct kvm_vcpu_mmu *vm, uint32_t parent)
+{
+	for (;;) {
+		struct sync_path paths[16];
+		uint32_t pages[16];
+		int n = 0;
+		bool protected = false;
+
+		while (n < 16) {
+			struct sync_path p = { .depth = 0 };
+			int u = find_unsync(kvm, sh, parent, &p);
+			bool dup = false;
+
+			if (u < 0)
+				break;
+			for (int k = 0; k < n; k++)
+				dup |= pages[k] == (uint32_t)u;
+			if (dup)
+				break;
+			pages[n] = (uint32_t)u;
+			paths[n++] = p;
+			/* Found once per batch: take it out of the bitmaps for now. */
+			mmu_pages_clear_parents(sh, &p);
+		}
+		if (!n)
+			return;
+		for (int k = 0; k < n; k++)
+			protected |= rmap_write_protect(kvm, sh, sh->pages[pages[k]].gfn);
+		if (protected)
+			kvm_flush_remote_tlbs(sh);
+		for (int k = 0; k < n; k++)
+			if (sh->pages[pages[k]].allocated && !sh->pages[pages[k]].zapped)
+				__kvm_sync_page(kvm, sh, g, vm, pages[k], true);
+		kvm_mmu_commit_zap_page(kvm, sh);
+	}
+}
+
+void kvm_mmu_sync_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+			       struct kvm_vcpu_mmu *vm)
+{
+	uint32_t spi;
+
+	vm->mmu_sync_requested = false;
+	if (vm->root_hpa == INVALID_PAGE)
+		return;
+	if (vm->shadow_root_level == PT64_ROOT_LEVEL) {
+		if (page_header_of_hpa(vm->root_hpa, &spi))
+			mmu_sync_children(kvm, sh, g, vm, spi);
+		return;
+	}
+	for (int i = 0; i < 4; ++i)
+		if (vm->pae_root[i] && page_header_of_hpa(vm->pae_root[i] & PT64_BASE_ADDR_MASK, &spi))
+			mmu_sync_children(kvm, sh, g, vm, spi);
+}
+
+/*
+ * Models: FNAME(gpte_changed)(): re-read the gpte the walk used at `level`
+ * (for level 1, the PTE_PREFETCH_NUM gptes around it, kept for prefetch).
+ */
+static bool gpte_changed(struct kvm *kvm, struct kvm_guest *g, const struct kvm_vcpu_mmu *vm,
+			 struct guest_walker *gw, int level)
+{
+	int bytes = gpte_bytes(vm);
+	uint64_t pte_gpa = gw->pte_gpa[level - 1], curr;
+
+	if (level == PT_PAGE_TABLE_LEVEL) {
+		uint64_t mask = (uint64_t)PTE_PREFETCH_NUM * bytes - 1;
+		uint64_t base_gpa = pte_gpa & ~mask;
+		unsigned index = (unsigned)((pte_gpa - base_gpa) / bytes);
+
+		for (unsigned i = 0; i < PTE_PREFETCH_NUM; i++)
+			gw->ptes[gw->max_full_levels + i] =
+				guest_read_gpte(kvm, g, base_gpa + (uint64_t)i * bytes, bytes);
+		curr = gw->ptes[gw->max_full_levels + index];
+	} else {
+		curr = guest_read_gpte(kvm, g, pte_gpa, bytes);
+	}
+	return curr != gw->ptes[level - 1];
+}
+
+/* Models: mmu.c: validate_direct_spte() */
+static void validate_direct_spte(struct kvm *kvm, struct kvm_shadow *sh, sim_addr sptep,
+				 unsigned direct_access)
+{
+	uint64_t spte = mmu_spte_read_locked(kvm, sptep);
+	uint32_t child;
+
+	if (is_shadow_present_pte(kvm, spte) && !is_large_pte(spte)) {
+		if (!page_header_of_hpa(spte & PT64_BASE_ADDR_MASK, &child))
+			assert(0);
+		if (sh->pages[child].role.access == direct_access)
+			return;
+		drop_parent_pte(kvm, sh, child, sptep);
+		kvm_flush_remote_tlbs(sh);
+	}
+}
+
+/* Models: FNAME(prefetch_gpte)() */
+static bool prefetch_gpte(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+			  struct kvm_vcpu_mmu *vm, uint32_t spi, sim_addr spte, uint64_t gpte)
+{
+	uint64_t gfn, pfn;
+	unsigned pte_access;
+
+	if (prefetch_invalid_gpte(kvm, sh, vm, spte, gpte))
+		return false;
+	gfn = (gpte & (gpte_bytes(vm) == 4 ? 0xfffff000ull : PT64_BASE_ADDR_MASK)) >> PAGE_SHIFT;
+	pte_access = sh->pages[spi].role.access & gpte_access(gpte);
+	protect_clean_gpte(&pte_access, gpte);
+	/* pte_prefetch_gfn_to_pfn: no slot is an error pfn, which stops prefetch. */
+	if (!guest_gfn_to_pfn(g, gfn, &pfn))
+		return false;
+	mmu_set_spte(kvm, sh, g, vm, spte, pte_access, 0, NULL, PT_PAGE_TABLE_LEVEL, gfn, pfn, true,
+		     true);
+	return true;
+}
+
+/* Models: FNAME(pte_prefetch)(), indirect level-1 pages (direct ones: not modelled). */
+static void pte_prefetch(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+			 struct kvm_vcpu_mmu *vm, struct guest_walker *gw, sim_addr sptep)
+{
+	uint32_t spi = page_header_of_sptep(sptep);
+	const struct kvm_mmu_page *sp = &sh->pages[spi];
+	unsigned first;
+
+	if (sp->role.level > PT_PAGE_TABLE_LEVEL || sp->role.direct)
+		return;
+	first = sptep_index(sptep) & ~(unsigned)(PTE_PREFETCH_NUM - 1);
+	for (unsigned i = 0; i < PTE_PREFETCH_NUM; i++) {
+		sim_addr spte = sp_spt(spi) + 2 * (first + i);
+
+		if (spte == sptep)
+			continue;
+		if (is_shadow_present_pte(kvm, mmu_spte_read_locked(kvm, spte)))
+			continue;
+		if (!prefetch_gpte(kvm, sh, g, vm, spi, spte, gw->ptes[gw->max_full_levels + i]))
+			break;
+	}
+}
+
+/*
+ * Models: FNAME(fetch)(): build the shadow path for the guest walk, with
+ * the gpte_changed re-checks after each table is write-protected, direct
+ * pages below a guest large page, then the leaf and prefetch.  Returns 1
+ * to emulate.
+ */
+static int fetch(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+		 struct kvm_vcpu_mmu *vm, uint64_t addr, struct guest_walker *gw, int write_fault,
+		 int hlevel, uint64_t pfn, bool map_writable)
+{
+	unsigned access = gw->pt_access, direct_access = gw->pte_access;
+	int top_level = vm->ctx.root_level, emulate = 0;
+	struct shadow_walk it;
+	int32_t spi = -1;
+
+	if (top_level == PT32E_ROOT_LEVEL)
+		top_level = PT32_ROOT_LEVEL;
+	/* The root page is write-protected (or invalid): a re-check now is final. */
+	if (gpte_changed(kvm, g, vm, gw, top_level))
+		goto out_gpte_changed;
+	for (shadow_walk_init(&it, vm, addr); shadow_walk_okay(&it) && it.level > gw->level;) {
+		uint64_t spte;
+
+		sh->pages[page_header_of_sptep(it.sptep)].write_flooding_count = 0;
+		drop_large_spte(kvm, sh, it.sptep);
+		spi = -1;
+		spte = mmu_spte_read_locked(kvm, it.sptep);
+		if (!is_shadow_present_pte(kvm, spte))
+			spi = (int32_t)kvm_mmu_get_page(vm, kvm, sh, g, gw->table_gfn[it.level - 2],
+							addr, it.level - 1, false, access, it.sptep);
+		/* The gpte of the table just write-protected is still what the walk saw? */
+		if (gpte_changed(kvm, g, vm, gw, it.level - 1))
+			goto out_gpte_changed;
+		if (spi >= 0) {
+			link_shadow_page(kvm, it.sptep, (uint32_t)spi);
+			spte = sp_hpa((uint32_t)spi) | PT_PRESENT_MASK;
+		}
+		shadow_walk_next(&it, spte);
+	}
+	for (; shadow_walk_okay(&it) && it.level > hlevel;) {
+		uint64_t spte, direct_gfn;
+
+		sh->pages[page_header_of_sptep(it.sptep)].write_flooding_count = 0;
+		validate_direct_spte(kvm, sh, it.sptep, direct_access);
+		drop_large_spte(kvm, sh, it.sptep);
+		spte = mmu_spte_read_locked(kvm, it.sptep);
+		if (!is_shadow_present_pte(kvm, spte)) {
+			uint32_t d;
+
+			direct_gfn = gw->gfn & ~((1ull << ((it.level - 1) * 9)) - 1);
+			d = kvm_mmu_get_page(vm, kvm, sh, g, direct_gfn, addr, it.level - 1, true,
+					     direct_access, it.sptep);
+			link_shadow_page(kvm, it.sptep, d);
+			spte = sp_hpa(d) | PT_PRESENT_MASK;
+		}
+		shadow_walk_next(&it, spte);
+	}
+	sh->pages[page_header_of_sptep(it.sptep)].write_flooding_count = 0;
+	mmu_set_spte(kvm, sh, g, vm, it.sptep, gw->pte_access, write_fault, &emulate, it.level,
+		     gw->gfn, pfn, false, map_writable);
+	pte_prefetch(kvm, sh, g, vm, gw, it.sptep);
+	return emulate;
+
+out_gpte_changed:
+	if (spi >= 0)
+		/* kvm_mmu_put_page: the new page loses the parent it was given. */
+		pte_list_remove(sh, &sh->pages[spi].parent_ptes, it.sptep);
+	return 0;
+}
+
+int kvm_shadow_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+			  struct kvm_vcpu_mmu *vm, uint64_t addr, uint32_t error_code,
+			  uint32_t *guest_fault)
+{
+	const int write_fault = error_code & PFERR_WRITE_MASK;
+	const int user_fault = error_code & PFERR_USER_MASK;
+	struct guest_walker walker;
+	uint64_t pfn;
+	int r;
+
+	assert(!vm->direct_map);
+	/* FNAME(walk_addr), without mmu_lock. */
+	if (!guest_walk_addr(kvm, g, &vm->ctx, &walker, addr, error_code)) {
+		*guest_fault = walker.fault_error_code;   /* inject_page_fault */
+		return 0;
+	}
+	/*
+	 * Level selection: the host backs guest memory with 4K pages here
+	 * (host_mapping_level is 1), so every mapping is 4K, below guest large
+	 * pages too.
+	 */
+	if (!guest_gfn_to_pfn(g, walker.gfn, &pfn))
+		pfn = KVM_PFN_NOSLOT;   /* handle_abnormal_pfn caches the MMIO info */
+	/* CR0.WP = 0: a supervisor write through a read-only gpte. */
+	if (write_fault && !(walker.pte_access & ACC_WRITE_MASK) && !vm->ctx.cr0_wp &&
+	    !user_fault && pfn != KVM_PFN_NOSLOT) {
+		walker.pte_access |= ACC_WRITE_MASK;
+		walker.pte_access &= ~ACC_USER_MASK;
+		if (vm->ctx.cr4_smep)
+			walker.pte_access &= ~ACC_EXEC_MASK;
+	}
+	sim_spin_lock(kvm->sim, MMU_ADDR_LOCK);
+	r = fetch(kvm, sh, g, vm, addr, &walker, write_fault, PT_PAGE_TABLE_LEVEL, pfn, true);
+	sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
+	return r ? 2 : 1;
 }
 
 /* ---- checks between operations (no steps) ---- */
@@ -814,7 +1601,7 @@ int kvm_shadow_check(const struct sim *s, const struct kvm *kvm, const struct kv
 			if (!sp->allocated)
 				FAIL(4, "present spte %llx in free shadow page %u", (unsigned long long)spte, i);
 			if (is_last_spte(spte, sp->role.level)) {
-				uint64_t gfn = sp->gfn + ((uint64_t)e << ((sp->role.level - 1) * 9));
+				uint64_t gfn = kvm_mmu_page_get_gfn(sh, i, e);
 				unsigned long *head = gfn_to_rmap((struct kvm_shadow *)sh, gfn,
 								 sp->role.level, false);
 

@@ -64,7 +64,9 @@ struct kvm_mmu_page {
 	unsigned long parent_ptes;       /* pte_list head: parents pointing here */
 	int root_count;                  /* >0 while a vCPU root points here: never freed */
 	unsigned unsync_children;
+	uint64_t unsync_child_bitmap[8];   /* entries leading to unsync pages */
 	bool unsync;
+	uint64_t gfns[512];                /* indirect pages: the gfn of each spte */
 	uint64_t mmu_valid_gen;
 	int write_flooding_count;
 	bool zapped;                     /* on invalid_list, waiting for commit */
@@ -81,6 +83,9 @@ struct kvm_shadow {
 	uint32_t n_used_mmu_pages;
 	uint32_t link_seq;
 	uint64_t mmu_valid_gen;
+	uint32_t indirect_shadow_pages;
+	struct { uint64_t key; uint32_t write_count; } lpage[256];  /* lpage_info, by large frame */
+	uint64_t tlbs_dirty;
 	struct pte_list_desc descs[PTE_LIST_DESC_MAX];
 	struct kvm_rmap_entry rmap[RMAP_SLOTS];
 	/* Counters of what would be IPIs and local flushes in the kernel. */
@@ -90,6 +95,9 @@ struct kvm_shadow {
 /* Per-vCPU MMU roots (parts of struct kvm_vcpu_arch / kvm_mmu). */
 struct kvm_vcpu_mmu {
 	struct kvm_mmu ctx;              /* guest paging context (guest.h) */
+	union kvm_mmu_page_role base_role;
+	bool mmu_sync_requested;         /* KVM_REQ_MMU_SYNC */
+	bool tlb_flush_requested;        /* KVM_REQ_TLB_FLUSH */
 	bool direct_map;
 	int shadow_root_level;
 	uint64_t root_hpa;               /* INVALID_PAGE, a shadow page's hpa, or PAE_ROOT_HPA */
@@ -108,6 +116,13 @@ bool page_header_of_hpa(uint64_t hpa, uint32_t *index);
 void kvm_shadow_init(struct kvm_shadow *sh);
 void kvm_vcpu_mmu_init(struct kvm_vcpu_mmu *vm, enum guest_paging paging, bool tdp,
 		       enum mmu_host_width width);
+/*
+ * Shadow paging (kvm_init_shadow_mmu): the guest context and base role for
+ * its paging mode and control bits.  Roots must be unloaded.
+ */
+void kvm_vcpu_mmu_set_paging(struct kvm_vcpu_mmu *vm, enum guest_paging paging, uint64_t cr3,
+			     const uint64_t pdptrs[4], bool nx, bool cr0_wp, bool cr4_smep,
+			     enum mmu_host_width width);
 
 /* pte_list (rmap and parent_ptes) primitives, for tests. */
 int pte_list_add(struct kvm_shadow *sh, unsigned long *head, sim_addr spte);
@@ -123,8 +138,23 @@ unsigned long *gfn_to_rmap(struct kvm_shadow *sh, uint64_t gfn, int level, bool 
  */
 int kvm_direct_map_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 			  struct kvm_vcpu_mmu *vm, uint64_t gpa, bool write, int level);
-/* mmu_alloc_direct_roots / mmu_free_roots, under mmu_lock. */
+/* mmu_alloc_direct_roots / mmu_alloc_shadow_roots / mmu_free_roots, under mmu_lock. */
 void mmu_alloc_direct_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_vcpu_mmu *vm);
+void mmu_alloc_shadow_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+				   struct kvm_vcpu_mmu *vm);
+/*
+ * FNAME(page_fault) for a shadow-paging vCPU, on its simulated CPU: the
+ * guest walk without mmu_lock, then FNAME(fetch) under it.  Returns 0 with
+ * the guest's #PF error code in *guest_fault when the guest's own tables
+ * fault (the fault is injected), 1 when the fault was fixed or is to be
+ * retried, 2 when the access must be emulated (a write to a shadowed gfn).
+ */
+int kvm_shadow_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+			  struct kvm_vcpu_mmu *vm, uint64_t gva, uint32_t error_code,
+			  uint32_t *guest_fault);
+/* kvm_mmu_sync_roots(): resync every unsync page below the roots, under mmu_lock. */
+void kvm_mmu_sync_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+			       struct kvm_vcpu_mmu *vm);
 void mmu_free_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_vcpu_mmu *vm);
 /* Zap every shadow page of a (pseudo-)gfn: kvm_mmu_unprotect_page, under mmu_lock. */
 int kvm_mmu_unprotect_page_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
