@@ -21,7 +21,7 @@
 
 #include "mmu/mmu.h"
 
-#define MMU_ADDR_GUEST 32768u          /* sim address of the first backed guest frame */
+#define MMU_ADDR_GUEST 69632u          /* sim address of the first backed guest frame */
 #define GUEST_FRAME_WORDS 1024
 #define GUEST_BACKED_MAX 16            /* guest frames backed by sim memory */
 #define KVM_MEMSLOTS_MAX 4

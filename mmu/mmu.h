@@ -45,7 +45,7 @@
 #define MMIO_GEN_MASK ((1u << MMIO_GEN_SHIFT) - 1)
 
 #define MMU_SPTES_PER_SP 512
-#define MMU_SP_MAX 16
+#define MMU_SP_MAX 64   /* n_max_mmu_pages: KVM_MIN_ALLOC_MMU_PAGES, the smallest VM */
 #define MMU_VCPUS_MAX SIM_CPUS_MAX
 #define MMU_PHYS_BITS 40  /* host MAXPHYADDR; pfns >= 2^20 are common */
 

@@ -771,8 +771,10 @@ static int kvm_mmu_prepare_zap_page(struct kvm *kvm, struct kvm_shadow *sh, uint
 		sh->n_used_mmu_pages--;
 		sp->zapped = true;
 	} else {
-		/* kvm_reload_remote_mmus(): the vCPUs drop this root at their next entry. */
-		sh->local_flushes++;
+		/* Still a root: back to the head of active_mmu_pages; vCPUs reload. */
+		sp->link_seq = ++sh->link_seq;
+		if (!sp->role.invalid)
+			sh->local_flushes++;   /* kvm_reload_remote_mmus() */
 	}
 	sp->role.invalid = 1;
 	return 1;
@@ -1072,6 +1074,7 @@ int kvm_direct_map_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 
 	if (!guest_gfn_to_pfn(g, gfn, &pfn))
 		return 0;   /* an MMIO hole: handle_abnormal_pfn caches it, no spte here */
+	make_mmu_pages_available_locked(kvm, sh);
 	gfn &= ~((1ull << ((level - 1) * 9)) - 1);
 	pfn &= ~((1ull << ((level - 1) * 9)) - 1);
 	for (shadow_walk_init(&it, vm, gfn << PAGE_SHIFT); shadow_walk_okay(&it);) {
@@ -1131,8 +1134,10 @@ void mmu_alloc_shadow_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struc
 
 	assert(vm->root_hpa == INVALID_PAGE);
 	if (vm->ctx.root_level == PT64_ROOT_LEVEL) {
-		uint32_t spi = kvm_mmu_get_page(vm, kvm, sh, g, root_gfn, 0, PT64_ROOT_LEVEL, false,
-						ACC_ALL, 0);
+		uint32_t spi;
+
+		make_mmu_pages_available_locked(kvm, sh);
+		spi = kvm_mmu_get_page(vm, kvm, sh, g, root_gfn, 0, PT64_ROOT_LEVEL, false, ACC_ALL, 0);
 
 		++sh->pages[spi].root_count;
 		vm->root_hpa = sp_hpa(spi);
@@ -1151,6 +1156,7 @@ void mmu_alloc_shadow_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struc
 			}
 			root_gfn = pdptr >> PAGE_SHIFT;
 		}
+		make_mmu_pages_available_locked(kvm, sh);
 		spi = kvm_mmu_get_page(vm, kvm, sh, g, root_gfn, (uint64_t)i << 30, PT32_ROOT_LEVEL,
 				       false, ACC_ALL, 0);
 		++sh->pages[spi].root_count;
@@ -1545,9 +1551,211 @@ int kvm_shadow_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 			walker.pte_access &= ~ACC_EXEC_MASK;
 	}
 	sim_spin_lock(kvm->sim, MMU_ADDR_LOCK);
+	make_mmu_pages_available_locked(kvm, sh);
 	r = fetch(kvm, sh, g, vm, addr, &walker, write_fault, PT_PAGE_TABLE_LEVEL, pfn, true);
 	sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
 	return r ? 2 : 1;
+}
+
+/* ---- page recycling, emulated pte writes, invlpg ---- */
+
+#define KVM_MIN_FREE_MMU_PAGES 5
+#define KVM_REFILL_PAGES 25
+
+/* Models: mmu.c: prepare_zap_oldest_mmu_page(): the tail of active_mmu_pages. */
+static bool prepare_zap_oldest_mmu_page(struct kvm *kvm, struct kvm_shadow *sh)
+{
+	int oldest = -1;
+
+	for (uint32_t i = 0; i < MMU_SP_MAX; i++) {
+		const struct kvm_mmu_page *sp = &sh->pages[i];
+
+		if (sp->allocated && !sp->zapped &&
+		    (oldest < 0 || sp->link_seq < sh->pages[oldest].link_seq))
+			oldest = (int)i;
+	}
+	if (oldest < 0)
+		return false;
+	kvm_mmu_prepare_zap_page(kvm, sh, (uint32_t)oldest);
+	return true;
+}
+
+/*
+ * Models: mmu.c: make_mmu_pages_available(): below KVM_MIN_FREE_MMU_PAGES
+ * free pages, zap the oldest until KVM_REFILL_PAGES are free.  The loop
+ * ends because a rooted page goes back to the head and the next oldest is
+ * taken; n_max_mmu_pages (MMU_SP_MAX) leaves room for every vCPU's roots.
+ */
+void make_mmu_pages_available_locked(struct kvm *kvm, struct kvm_shadow *sh)
+{
+	uint32_t guard = 0;
+
+	if (MMU_SP_MAX - sh->n_used_mmu_pages >= KVM_MIN_FREE_MMU_PAGES)
+		return;
+	while (MMU_SP_MAX - sh->n_used_mmu_pages < KVM_REFILL_PAGES) {
+		if (!prepare_zap_oldest_mmu_page(kvm, sh))
+			break;
+		/* Only rooted pages left: each pass moves one to the head. */
+		if (++guard > 4 * MMU_SP_MAX)
+			break;
+	}
+	kvm_mmu_commit_zap_page(kvm, sh);
+}
+
+/* Models: mmu.c: detect_write_misaligned() */
+static bool detect_write_misaligned(const struct kvm_mmu_page *sp, uint64_t gpa, int bytes)
+{
+	unsigned offset = (unsigned)(gpa & 4095), pte_size = sp->role.cr4_pae ? 8 : 4;
+	unsigned misaligned;
+
+	/* A one-byte write of a status bit (andb by clear_bit) is fine. */
+	if (!(offset & (pte_size - 1)) && bytes == 1)
+		return false;
+	misaligned = (offset ^ (offset + (unsigned)bytes - 1)) & ~(pte_size - 1);
+	misaligned |= bytes < 4;
+	return misaligned;
+}
+
+/* Models: mmu.c: detect_write_flooding(): level-1 pages can go unsync instead. */
+static bool detect_write_flooding(struct kvm_mmu_page *sp)
+{
+	if (sp->role.level == PT_PAGE_TABLE_LEVEL)
+		return false;
+	return ++sp->write_flooding_count >= 3;
+}
+
+/* Models: mmu.c: get_written_sptes(): the spte index (or -1) and how many. */
+static int get_written_sptes(const struct kvm_mmu_page *sp, uint64_t gpa, int *nspte)
+{
+	unsigned page_offset = (unsigned)(gpa & 4095), quadrant;
+
+	*nspte = 1;
+	if (!sp->role.cr4_pae) {
+		page_offset <<= 1;   /* 32-bit gptes, 64-bit sptes */
+		/* A 4 MiB pde maps two 2 MiB shadow pdes. */
+		if (sp->role.level == PT32_ROOT_LEVEL) {
+			page_offset &= ~7u;
+			page_offset <<= 1;
+			*nspte = 2;
+		}
+		quadrant = page_offset >> PAGE_SHIFT;
+		page_offset &= 4095;
+		if (quadrant != sp->role.quadrant)
+			return -1;
+	}
+	return (int)(page_offset / 8);
+}
+
+/* Models: mmu.c: need_remote_flush() */
+static bool need_remote_flush(const struct kvm *kvm, uint64_t old, uint64_t new_spte)
+{
+	const uint64_t perm = PT_PRESENT_MASK | PT_WRITABLE_MASK | PT_USER_MASK | PT64_NX_MASK;
+
+	if (!is_shadow_present_pte(kvm, old))
+		return false;
+	if (!is_shadow_present_pte(kvm, new_spte))
+		return true;
+	if ((old ^ new_spte) & PT64_BASE_ADDR_MASK)
+		return true;
+	old ^= PT64_NX_MASK;
+	new_spte ^= PT64_NX_MASK;
+	return (old & ~new_spte & perm) != 0;
+}
+
+void kvm_mmu_pte_write(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+		       struct kvm_vcpu_mmu *vm, uint64_t gpa, uint64_t new_val, int bytes)
+{
+	union kvm_mmu_page_role mask = { 0 };
+	bool zap_page = false, remote_flush = false, local_flush = false;
+	uint64_t gfn = gpa >> PAGE_SHIFT, gentry;
+
+	/* No write-protected gfn anywhere: nothing to do (read without the lock). */
+	if (!sh->indirect_shadow_pages)
+		return;
+	/* mmu_pte_write_fetch_gpte: a 4-byte write in PAE mode reads the whole gpte. */
+	if (vm->base_role.cr4_pae && bytes == 4) {
+		gpa &= ~7ull;
+		bytes = 8;
+		gentry = guest_read_gpte(kvm, g, gpa, 8);
+	} else {
+		gentry = bytes == 4 ? (uint32_t)new_val : bytes == 8 ? new_val : 0;
+	}
+	sim_spin_lock(kvm->sim, MMU_ADDR_LOCK);
+	mask.cr0_wp = mask.cr4_pae = mask.nxe = 1;
+	for (uint32_t i = 0; i < MMU_SP_MAX; i++) {
+		struct kvm_mmu_page *sp = &sh->pages[i];
+		int index, npte;
+
+		if (!indirect_valid_sp(sp, gfn))
+			continue;
+		if (detect_write_misaligned(sp, gpa, bytes) || detect_write_flooding(sp)) {
+			zap_page |= !!kvm_mmu_prepare_zap_page(kvm, sh, i);
+			continue;
+		}
+		index = get_written_sptes(sp, gpa, &npte);
+		if (index < 0)
+			continue;
+		local_flush = true;
+		while (npte--) {
+			sim_addr spte = sp_spt(i) + 2 * (unsigned)index;
+			uint64_t entry = mmu_spte_read_locked(kvm, spte);
+
+			mmu_page_zap_pte(kvm, sh, i, spte);
+			if (gentry && !((sp->role.word ^ vm->base_role.word) & mask.word) &&
+			    sp->role.level == PT_PAGE_TABLE_LEVEL)
+				/* mmu_pte_write_new_pte -> FNAME(update_pte) */
+				prefetch_gpte(kvm, sh, g, vm, i, spte, gentry);
+			if (need_remote_flush(kvm, entry, mmu_spte_read_locked(kvm, spte)))
+				remote_flush = true;
+			++index;
+		}
+	}
+	/* mmu_pte_write_flush_tlb */
+	if (!zap_page) {
+		if (remote_flush)
+			kvm_flush_remote_tlbs(sh);
+		else if (local_flush)
+			vm->tlb_flush_requested = true;
+	}
+	kvm_mmu_commit_zap_page(kvm, sh);
+	sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
+}
+
+void kvm_mmu_invlpg(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+		    struct kvm_vcpu_mmu *vm, uint64_t gva)
+{
+	struct shadow_walk it;
+	int bytes = gpte_bytes(vm);
+
+	if (vm->direct_map || vm->root_hpa == INVALID_PAGE) {
+		vm->tlb_flush_requested = true;
+		return;
+	}
+	sim_spin_lock(kvm->sim, MMU_ADDR_LOCK);
+	/* Models: FNAME(invlpg)() */
+	for (shadow_walk_init(&it, vm, gva); shadow_walk_okay(&it);) {
+		uint32_t spi = page_header_of_sptep(it.sptep);
+		struct kvm_mmu_page *sp = &sh->pages[spi];
+		uint64_t spte = mmu_spte_read_locked(kvm, it.sptep);
+
+		if (is_last_spte(spte, it.level)) {
+			uint64_t pte_gpa, gpte;
+
+			if (!sp->unsync)
+				break;
+			pte_gpa = get_level1_sp_gpa(vm, sp) + (uint64_t)sptep_index(it.sptep) * bytes;
+			if (mmu_page_zap_pte(kvm, sh, spi, it.sptep))
+				kvm_flush_remote_tlbs(sh);
+			gpte = guest_read_gpte(kvm, g, pte_gpa, bytes);
+			prefetch_gpte(kvm, sh, g, vm, spi, it.sptep, gpte);   /* FNAME(update_pte) */
+			spte = mmu_spte_read_locked(kvm, it.sptep);
+		}
+		if (!is_shadow_present_pte(kvm, spte) || !sp->unsync_children)
+			break;
+		shadow_walk_next(&it, spte);
+	}
+	sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
+	vm->tlb_flush_requested = true;   /* kvm_mmu_invlpg: kvm_mmu_flush_tlb */
 }
 
 /* ---- checks between operations (no steps) ---- */

@@ -152,6 +152,18 @@ void mmu_alloc_shadow_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struc
 int kvm_shadow_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 			  struct kvm_vcpu_mmu *vm, uint64_t gva, uint32_t error_code,
 			  uint32_t *guest_fault);
+/* make_mmu_pages_available(), under mmu_lock. */
+void make_mmu_pages_available_locked(struct kvm *kvm, struct kvm_shadow *sh);
+/*
+ * kvm_mmu_pte_write(): after the emulator wrote `bytes` of new_val at gpa
+ * (a guest page table), update or zap the sptes shadowing it.  Takes
+ * mmu_lock itself, on the calling simulated CPU.
+ */
+void kvm_mmu_pte_write(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+		       struct kvm_vcpu_mmu *vm, uint64_t gpa, uint64_t new_val, int bytes);
+/* kvm_mmu_invlpg(): FNAME(invlpg) under mmu_lock, then a local flush request. */
+void kvm_mmu_invlpg(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+		    struct kvm_vcpu_mmu *vm, uint64_t gva);
 /* kvm_mmu_sync_roots(): resync every unsync page below the roots, under mmu_lock. */
 void kvm_mmu_sync_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 			       struct kvm_vcpu_mmu *vm);

@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #define SIM_CPUS_MAX 8
-#define SIM_MEM_WORDS 65536    /* shared memory, in 32-bit words (256 KiB) */
+#define SIM_MEM_WORDS 131072   /* shared memory, in 32-bit words (512 KiB) */
 #define SIM_SB_MAX 8           /* store-buffer entries per CPU */
 #define SIM_LOG_MAX 65536      /* event-log entries kept for tools */
 #define SIM_STEPS_DEFAULT 20000
