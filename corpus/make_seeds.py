@@ -67,6 +67,39 @@ SEEDS = {
     "empty": b"",
 }
 
+MMU_OP = dict(access=0, gpte_write=1, invlpg=2, mov_cr3=3, mode=4)
+
+
+def mmu_program(paging, ops, wp=True, host64=True, sc=False):
+    """paging: 0 off, 1 32-bit, 2 PAE, 3 long mode; ops: (kind, a, b)."""
+    config = int(host64) | int(sc) << 1 | (paging | (4 if wp else 0)) << 5
+    out = bytes([1, config, len(ops)])
+    for kind, a, b in ops:
+        out += bytes([MMU_OP[kind], 0, a, b])
+    return out
+
+
+# a: high nibble table (0-2), low nibble entry (0-15); access b: W=1 U=2 F=4.
+ACCESS_SWEEP = [("access", t << 4 | i, b) for t in (0, 1, 2) for i in (0, 1, 2, 3, 5, 10)
+                for b in (0, 1, 3)]
+MMU_SEEDS = {
+    "long-mode-sweep": mmu_program(3, ACCESS_SWEEP[:24]),
+    "pae-sweep-32bit-host": mmu_program(2, ACCESS_SWEEP[:24], host64=False),
+    "two-level-sweep": mmu_program(1, [op for op in ACCESS_SWEEP if op[1] >> 4 < 2][:24]),
+    "nonpaging-direct": mmu_program(0, [("access", i, 1) for i in range(12)]),
+    "gpte-write-invlpg": mmu_program(3, [("access", 0x01, 3), ("gpte_write", 0x01, 0x0f),
+                                         ("access", 0x01, 3), ("invlpg", 0x01, 0),
+                                         ("access", 0x01, 3), ("gpte_write", 0x11, 0x4b),
+                                         ("mov_cr3", 0, 0), ("access", 0x01, 1)]),
+    "mode-changes": mmu_program(3, [("access", 0x02, 1), ("mode", 2, 1), ("access", 0x02, 1),
+                                    ("mode", 1, 0), ("access", 0x02, 1), ("mode", 0, 0),
+                                    ("access", 0x02, 1), ("mov_cr3", 0, 1)]),
+    "unsync-resync": mmu_program(3, [("access", 0x0d, 1), ("access", 0x0d, 1),
+                                     ("gpte_write", 0x03, 0x1f), ("gpte_write", 0x03, 0x1b),
+                                     ("mov_cr3", 0, 0), ("access", 0x03, 3),
+                                     ("mov_cr3", 0, 1), ("access", 0x03, 3)]),
+}
+
 if __name__ == "__main__":
     here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "spte")
     os.makedirs(here, exist_ok=True)
@@ -74,3 +107,9 @@ if __name__ == "__main__":
         with open(os.path.join(here, name), "wb") as f:
             f.write(data)
     print(f"wrote {len(SEEDS)} seeds to {here}")
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mmu")
+    os.makedirs(here, exist_ok=True)
+    for name, data in MMU_SEEDS.items():
+        with open(os.path.join(here, name), "wb") as f:
+            f.write(data)
+    print(f"wrote {len(MMU_SEEDS)} seeds to {here}")

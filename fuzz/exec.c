@@ -257,6 +257,10 @@ void fz_exec_run(struct fz_exec *x, const struct fz_program *p, const struct fz_
 				 .strict = o->strict };
 
 	memset(out, 0, sizeof(*out));
+	if (p->target == FZ_TARGET_MMU) {
+		fz_mmu_run(x->sim, p, o, out);
+		return;
+	}
 	x->prog = p;
 	x->res = out;
 	x->commits_count = 0;
@@ -360,6 +364,11 @@ void fz_report_print(FILE *f, const struct fz_program *p, const struct fz_option
 		r->retries);
 	if (!r->divergence) {
 		fprintf(f, "verdict: pass\n");
+		return;
+	}
+	if (r->message[0]) {
+		fprintf(f, "verdict: DIVERGENCE (%s) at op %u: %s\n", r->divergence_class, r->op_index,
+			r->message);
 		return;
 	}
 	fprintf(f, "verdict: DIVERGENCE (%s) on slot%u, cpu%u, op %u (%s)\n",

@@ -31,12 +31,34 @@ const char *fz_op_name(enum fz_op_kind k)
 
 const char *fz_target_name(enum fz_target t)
 {
-	return t == FZ_TARGET_SPTE ? "spte" : "?";
+	return t == FZ_TARGET_SPTE ? "spte" : t == FZ_TARGET_MMU ? "mmu" : "?";
 }
 
 enum fz_target fz_target_by_name(const char *name)
 {
-	return strcmp(name, "spte") == 0 ? FZ_TARGET_SPTE : FZ_TARGET_COUNT;
+	if (strcmp(name, "spte") == 0)
+		return FZ_TARGET_SPTE;
+	if (strcmp(name, "mmu") == 0)
+		return FZ_TARGET_MMU;
+	return FZ_TARGET_COUNT;
+}
+
+static const char *const mmu_op_names[FZ_MMU_OP_COUNT] = {
+	[FZ_MMU_ACCESS] = "access",   [FZ_MMU_GPTE_WRITE] = "gpte-write",
+	[FZ_MMU_INVLPG] = "invlpg",   [FZ_MMU_MOV_CR3] = "mov-cr3",
+	[FZ_MMU_MODE] = "mode",
+};
+
+unsigned fz_target_op_count(enum fz_target t)
+{
+	return t == FZ_TARGET_MMU ? FZ_MMU_OP_COUNT : FZ_OP_COUNT;
+}
+
+const char *fz_target_op_name(enum fz_target t, unsigned kind)
+{
+	if (t == FZ_TARGET_MMU)
+		return kind < FZ_MMU_OP_COUNT ? mmu_op_names[kind] : "?";
+	return fz_op_name((enum fz_op_kind)kind);
 }
 
 /* pfn low 20 bits (physical address bits 12..31) and high parts (>= 4 GiB). */
@@ -95,12 +117,16 @@ void fz_decode(enum fz_target target, const uint8_t *data, size_t size, struct f
 	p->cpus = 2 + ((config >> 3) & 3);
 	if (p->cpus > 4)
 		p->cpus = 4;
+	if (target == FZ_TARGET_MMU)
+		p->cpus = 1;   /* one vCPU */
+	/* Bits 5-7 mean something to the mmu target only; elsewhere they are ignored. */
+	p->config_high = target == FZ_TARGET_MMU ? config >> 5 : 0;
 	n = byte_at(data, size, 2) % (FZ_OPS_MAX + 1);
 	for (size_t i = 0; i < n && pos < size; i++, pos += FZ_OP_BYTES) {
 		struct fz_op *op = &p->ops[p->ops_count++];
 		uint8_t where = byte_at(data, size, pos + 1);
 
-		op->kind = byte_at(data, size, pos) % FZ_OP_COUNT;
+		op->kind = byte_at(data, size, pos) % fz_target_op_count(target);
 		op->cpu = (where >> 4) % p->cpus;
 		op->slot = (where & 15) % FZ_SLOTS;
 		op->a = byte_at(data, size, pos + 2);
@@ -134,7 +160,8 @@ uint64_t fz_program_seed(const struct fz_program *p)
 
 	fnv_byte(&h, FZ_FORMAT_VERSION);
 	fnv_byte(&h, (uint8_t)((p->width == MMU_HOST_64) | (p->mm == SIM_MM_SC) << 1 |
-			       (p->sched_kind == SIM_SCHED_BYTES) << 2 | (p->cpus - 2) << 3));
+			       (p->sched_kind == SIM_SCHED_BYTES) << 2 |
+			       ((p->cpus < 2 ? 2 : p->cpus) - 2) << 3 | p->config_high << 5));
 	for (size_t i = 0; i < p->sched_len; i++)
 		fnv_byte(&h, p->sched[i]);
 	return h;
@@ -148,7 +175,8 @@ size_t fz_encode(const struct fz_program *p, uint8_t *out, size_t cap)
 	assert(cap >= len);
 	out[0] = FZ_FORMAT_VERSION;
 	out[1] = (p->width == MMU_HOST_64) | (p->mm == SIM_MM_SC) << 1 |
-		 (p->sched_kind == SIM_SCHED_BYTES) << 2 | (uint8_t)((p->cpus - 2) << 3);
+		 (p->sched_kind == SIM_SCHED_BYTES) << 2 |
+		 (uint8_t)(((p->cpus < 2 ? 2 : p->cpus) - 2) << 3) | (uint8_t)(p->config_high << 5);
 	out[2] = (uint8_t)p->ops_count;
 	for (uint32_t i = 0; i < p->ops_count; i++, pos += FZ_OP_BYTES) {
 		const struct fz_op *op = &p->ops[i];
@@ -208,12 +236,15 @@ void fz_program_print(FILE *f, const struct fz_program *p)
 	fprintf(f, "memory %s\n", sim_mm_name(p->mm));
 	fprintf(f, "schedule %s\n", p->sched_kind == SIM_SCHED_BYTES ? "bytes" : "preempt");
 	fprintf(f, "cpus %u\n", p->cpus);
+	if (p->target == FZ_TARGET_MMU)
+		fprintf(f, "paging %s%s\n", (const char *[]){ "off", "32", "pae", "64" }[p->config_high & 3],
+			p->config_high & 4 ? " wp" : "");
 	for (uint32_t i = 0; i < p->ops_count; i++) {
 		const struct fz_op *op = &p->ops[i];
 
 		fprintf(f, "op cpu%u %-13s slot%u a=0x%02x b=0x%02x", op->cpu,
-			fz_op_name(op->kind), op->slot, op->a, op->b);
-		switch (op->kind) {
+			fz_target_op_name(p->target, op->kind), op->slot, op->a, op->b);
+		switch (p->target == FZ_TARGET_SPTE ? op->kind : FZ_OP_COUNT) {
 		case FZ_OP_SET:
 		case FZ_OP_UPDATE:
 			fz_spte_describe(desc, sizeof(desc), fz_value(op->a, op->b));
@@ -324,9 +355,24 @@ bool fz_program_parse(const char *text, struct fz_program *p, char *err, size_t 
 			else
 				return parse_fail(err, cap, n, "schedule must be preempt or bytes");
 		} else if (strcmp(words[0], "cpus") == 0 && count == 2) {
-			if (strlen(words[1]) != 1 || words[1][0] < '2' || words[1][0] > '4')
-				return parse_fail(err, cap, n, "cpus must be 2, 3 or 4");
+			char lo = p->target == FZ_TARGET_MMU ? '1' : '2';
+			char hi = p->target == FZ_TARGET_MMU ? '1' : '4';
+
+			if (strlen(words[1]) != 1 || words[1][0] < lo || words[1][0] > hi)
+				return parse_fail(err, cap, n, p->target == FZ_TARGET_MMU
+								       ? "the mmu target has 1 cpu"
+								       : "cpus must be 2, 3 or 4");
 			p->cpus = (uint32_t)(words[1][0] - '0');
+		} else if (strcmp(words[0], "paging") == 0 && (count == 2 || count == 3)) {
+			static const char *const modes[] = { "off", "32", "pae", "64" };
+			int mode = -1;
+
+			for (int k = 0; k < 4; k++)
+				if (strcmp(words[1], modes[k]) == 0)
+					mode = k;
+			if (mode < 0 || (count == 3 && strcmp(words[2], "wp") != 0))
+				return parse_fail(err, cap, n, "paging is off, 32, pae or 64, then wp or nothing");
+			p->config_high = (uint8_t)(mode | (count == 3 ? 4 : 0));
 		} else if (strcmp(words[0], "op") == 0 && count == 6) {
 			struct fz_op *op;
 			int kind = -1;
@@ -334,9 +380,9 @@ bool fz_program_parse(const char *text, struct fz_program *p, char *err, size_t 
 			if (p->ops_count == FZ_OPS_MAX)
 				return parse_fail(err, cap, n, "too many operations (at most 32)");
 			op = &p->ops[p->ops_count];
-			for (int k = 0; k < FZ_OP_COUNT; k++)
-				if (strcmp(words[2], op_names[k]) == 0)
-					kind = k;
+			for (unsigned k = 0; k < fz_target_op_count(p->target); k++)
+				if (strcmp(words[2], fz_target_op_name(p->target, k)) == 0)
+					kind = (int)k;
 			if (kind < 0)
 				return parse_fail(err, cap, n, "unknown operation");
 			if (strncmp(words[1], "cpu", 3) != 0 || strlen(words[1]) != 4 ||
@@ -368,6 +414,8 @@ bool fz_program_parse(const char *text, struct fz_program *p, char *err, size_t 
 	}
 	if (!have_target)
 		return parse_fail(err, cap, n, "missing 'target' line");
+	if (p->target == FZ_TARGET_MMU)
+		p->cpus = 1;
 	for (uint32_t i = 0; i < p->ops_count; i++)
 		if (p->ops[i].cpu >= p->cpus)
 			return parse_fail(err, cap, n, "an operation names a CPU beyond 'cpus'");

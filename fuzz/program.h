@@ -11,7 +11,8 @@
  *                 bit 1     memory model: 0 = x86-TSO, 1 = sequentially consistent
  *                 bit 2     schedule kind: 0 = preemption list, 1 = byte stream
  *                 bits 3-4  CPUs - 2 (2, 3, 4, 4)
- *                 bits 5-7  reserved (ignored)
+ *                 bits 5-7  spte target: ignored; mmu target: bits 5-6 the
+ *                           initial paging mode (off, 32-bit, PAE, long), bit 7 CR0.WP
  *   byte 2      number of operations, modulo FZ_OPS_MAX + 1
  *   then        4 bytes per operation (fewer if the input ends early):
  *                 kind (modulo FZ_OP_COUNT), where (cpu = high nibble modulo
@@ -49,7 +50,22 @@
 
 enum fz_target {
 	FZ_TARGET_SPTE = 0,
+	FZ_TARGET_MMU,
 	FZ_TARGET_COUNT,
+};
+
+/*
+ * Operations of the mmu target (one vCPU running a shadow-paging or
+ * nonpaging guest).  Their fields: a selects a guest virtual address of the
+ * guest's window (or a page-table entry), b an access type or a value.
+ */
+enum fz_mmu_op_kind {
+	FZ_MMU_ACCESS = 0,   /* the guest reads, writes or fetches (b: W=1 U=2 F=4) */
+	FZ_MMU_GPTE_WRITE,   /* the guest writes one of its page-table entries */
+	FZ_MMU_INVLPG,       /* invlpg */
+	FZ_MMU_MOV_CR3,      /* mov cr3: the same root (b&1 = 0) or the other one */
+	FZ_MMU_MODE,         /* a paging-mode change (a: mode, b: WP, NXE, SMEP) */
+	FZ_MMU_OP_COUNT,
 };
 
 enum fz_op_kind {
@@ -78,6 +94,7 @@ struct fz_op {
 struct fz_program {
 	uint8_t version;
 	enum fz_target target;
+	uint8_t config_high;     /* config bits 5-7: the mmu target's initial paging mode and WP */
 	enum mmu_host_width width;
 	enum sim_mm mm;
 	enum sim_sched_kind sched_kind;
@@ -129,6 +146,7 @@ struct fz_result {
 	uint32_t op_index;
 	enum mmu_read_kind read_kind;
 	const char *divergence_class;  /* fz_divergence_class() of the first divergence */
+	char message[256];             /* mmu target: what disagreed with the reference */
 	struct orc_stats stats;
 	uint64_t retries;
 };
@@ -138,6 +156,9 @@ struct fz_exec *fz_exec_new(void);
 void fz_exec_free(struct fz_exec *x);
 void fz_exec_run(struct fz_exec *x, const struct fz_program *p, const struct fz_options *o,
 		 struct fz_result *out);
+/* The mmu target's executor (fuzz/mmu_exec.c), called by fz_exec_run. */
+void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_options *o,
+		struct fz_result *out);
 /* The simulator of the last run (its log, for tools). */
 struct sim *fz_exec_sim(struct fz_exec *x);
 
@@ -201,6 +222,9 @@ bool fz_minimize(struct fz_exec *x, enum fz_target target, const struct fz_optio
 		 struct fz_min_stats *stats);
 
 const char *fz_op_name(enum fz_op_kind k);
+/* The name of an operation of target t. */
+const char *fz_target_op_name(enum fz_target t, unsigned kind);
+unsigned fz_target_op_count(enum fz_target t);
 const char *fz_target_name(enum fz_target t);
 enum fz_target fz_target_by_name(const char *name);   /* FZ_TARGET_COUNT if unknown */
 /* The spte a SET/MMIO op installs, from its value selectors. */

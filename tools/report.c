@@ -230,7 +230,7 @@ void timeline_build(struct timeline *tl, const struct fz_program *p, const struc
 
 				row.kind = TL_OP;
 				snprintf(row.text, sizeof(row.text), "op %u: %s slot%u",
-					 (unsigned)e->value, fz_op_name(op->kind), op->slot);
+					 (unsigned)e->value, fz_target_op_name(p->target, op->kind), op->slot);
 				include = e->addr == sptep || (r->divergence && e->cpu == r->cpu);
 				break;
 			}
@@ -392,10 +392,19 @@ void report_text(FILE *f, const struct repro *rp)
 		fprintf(f, "\nreproduce: %s\n", rp->command);
 		return;
 	}
+	if (r->message[0]) {
+		/* mmu target: a translation, fault or invariant check failed. */
+		fprintf(f, "\nverdict: %s divergence at op %u (%s)\n  %s\n", r->divergence_class,
+			r->op_index, fz_target_op_name(p->target, p->ops[r->op_index].kind), r->message);
+		fprintf(f, "\nprogram (text form; ./spterace encode turns it back into an input):\n");
+		fz_program_print(f, p);
+		fprintf(f, "\nreproduce: %s\n", rp->command);
+		return;
+	}
 	fprintf(f, "\nverdict: %s read (class %s)\n", orc_kind_name(r->verdict.kind),
 		r->divergence_class);
 	fprintf(f, "  by        cpu%u, op %u (%s slot%u), %s, steps %" PRIu64 "..%" PRIu64 "\n",
-		r->cpu, r->op_index, fz_op_name(p->ops[r->op_index].kind), r->slot,
+		r->cpu, r->op_index, fz_target_op_name(p->target, p->ops[r->op_index].kind), r->slot,
 		r->read_kind == MMU_READ_HW_WALK ? "hardware page walk (atomic 64-bit load)"
 						 : "mmu_spte_get_lockless",
 		r->verdict.start, r->verdict.end);
