@@ -283,6 +283,16 @@ static uint64_t hw_walk(uint64_t gva, uint32_t access, uint32_t *pfec)
 		return 0;
 	if ((access & PFERR_FETCH_MASK) && (spte & PT64_NX_MASK))
 		return 0;
+	/*
+	 * The CPU runs the guest with the guest's CR4.SMEP (and with CR0.WP
+	 * set, which shadow paging needs): no supervisor fetch from a page
+	 * the shadow makes user-accessible.  Without guest paging SMEP is
+	 * inert, as the architecture says (how vmx.c programs the real CR4
+	 * for such a guest is not modelled).
+	 */
+	if ((access & PFERR_FETCH_MASK) && !(access & PFERR_USER_MASK) && user &&
+	    W->vm.ctx.cr4_smep && paging() != GUEST_PAGING_OFF)
+		return 0;
 	return spte;
 }
 
@@ -359,10 +369,14 @@ static bool guest_access(uint64_t gva, uint32_t access, bool is_gpte_write, uint
 			if (window_gva(t, i) == (gva & ~4095ull))
 				stale = W->stale[t][i];
 	for (int attempt = 0; attempt < RETRIES_MAX; attempt++) {
-		uint64_t spte = hw_walk(gva, access, &pfec);
 		uint32_t guest_fault = 0;
+		uint64_t spte;
 		int r;
 
+		/* Between the fault and the retried access the vCPU enters the guest again. */
+		if (attempt)
+			kvm_mmu_process_requests(&W->kvm, &W->sh, &W->guest, &W->vm);
+		spte = hw_walk(gva, access, &pfec);
 		if (spte) {
 			/* The access happens. */
 			if (!stale && !tr.ok)
@@ -504,6 +518,8 @@ static void mmu_cpu(struct sim *s, uint32_t cpu, void *arg)
 		W->res->op_index = i;
 		sim_note(W->sim, FZ_NOTE_OP, 0, i, p->ops[i].kind);
 		run_op(&p->ops[i]);
+		/* vcpu_enter_guest: the MMU requests posted during the exit. */
+		kvm_mmu_process_requests(&W->kvm, &W->sh, &W->guest, &W->vm);
 		sim_smp_mb(W->sim);
 		if (W->res->divergence || !check_translations())
 			return;

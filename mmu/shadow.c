@@ -773,8 +773,8 @@ static int kvm_mmu_prepare_zap_page(struct kvm *kvm, struct kvm_shadow *sh, uint
 	} else {
 		/* Still a root: back to the head of active_mmu_pages; vCPUs reload. */
 		sp->link_seq = ++sh->link_seq;
-		if (!sp->role.invalid)
-			sh->local_flushes++;   /* kvm_reload_remote_mmus() */
+		if (!sp->role.invalid && !is_obsolete_sp(sh, sp))
+			sh->reload_requests++;   /* kvm_reload_remote_mmus() */
 	}
 	sp->role.invalid = 1;
 	return 1;
@@ -1344,6 +1344,29 @@ static void mmu_sync_children(struct kvm *kvm, struct kvm_shadow *sh, struct kvm
 				__kvm_sync_page(kvm, sh, g, vm, pages[k], true);
 		kvm_mmu_commit_zap_page(kvm, sh);
 	}
+}
+
+void kvm_mmu_process_requests(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+			      struct kvm_vcpu_mmu *vm)
+{
+	bool reload = vm->reloads_seen != sh->reload_requests;
+
+	if (!reload && !vm->mmu_sync_requested)
+		return;
+	sim_spin_lock(kvm->sim, MMU_ADDR_LOCK);
+	if (reload) {
+		/* KVM_REQ_MMU_RELOAD: kvm_mmu_unload now, kvm_mmu_reload below. */
+		vm->reloads_seen = sh->reload_requests;
+		mmu_free_roots_locked(kvm, sh, vm);
+		if (vm->direct_map)
+			mmu_alloc_direct_roots_locked(kvm, sh, vm);
+		else
+			mmu_alloc_shadow_roots_locked(kvm, sh, g, vm);
+	}
+	if (!vm->direct_map)
+		kvm_mmu_sync_roots_locked(kvm, sh, g, vm);   /* kvm_mmu_load syncs too */
+	vm->mmu_sync_requested = false;
+	sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
 }
 
 void kvm_mmu_sync_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,

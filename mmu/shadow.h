@@ -90,6 +90,7 @@ struct kvm_shadow {
 	struct kvm_rmap_entry rmap[RMAP_SLOTS];
 	/* Counters of what would be IPIs and local flushes in the kernel. */
 	uint64_t remote_flushes, local_flushes;
+	uint64_t reload_requests;        /* kvm_reload_remote_mmus(): KVM_REQ_MMU_RELOAD to all */
 };
 
 /* Per-vCPU MMU roots (parts of struct kvm_vcpu_arch / kvm_mmu). */
@@ -97,6 +98,7 @@ struct kvm_vcpu_mmu {
 	struct kvm_mmu ctx;              /* guest paging context (guest.h) */
 	union kvm_mmu_page_role base_role;
 	bool mmu_sync_requested;         /* KVM_REQ_MMU_SYNC */
+	uint64_t reloads_seen;           /* KVM_REQ_MMU_RELOAD: reload_requests handled */
 	bool tlb_flush_requested;        /* KVM_REQ_TLB_FLUSH */
 	bool direct_map;
 	int shadow_root_level;
@@ -164,6 +166,12 @@ void kvm_mmu_pte_write(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest 
 /* kvm_mmu_invlpg(): FNAME(invlpg) under mmu_lock, then a local flush request. */
 void kvm_mmu_invlpg(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 		    struct kvm_vcpu_mmu *vm, uint64_t gva);
+/*
+ * The MMU part of vcpu_enter_guest(): KVM_REQ_MMU_RELOAD (unload, then
+ * kvm_mmu_load), KVM_REQ_MMU_SYNC (kvm_mmu_sync_roots); takes mmu_lock.
+ */
+void kvm_mmu_process_requests(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+			      struct kvm_vcpu_mmu *vm);
 /* kvm_mmu_sync_roots(): resync every unsync page below the roots, under mmu_lock. */
 void kvm_mmu_sync_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 			       struct kvm_vcpu_mmu *vm);
