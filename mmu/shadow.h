@@ -132,6 +132,8 @@ void pte_list_remove(struct kvm_shadow *sh, unsigned long *head, sim_addr spte);
 uint32_t pte_list_count(const struct kvm_shadow *sh, unsigned long head);
 bool pte_list_contains(const struct kvm_shadow *sh, unsigned long head, sim_addr spte);
 unsigned long *gfn_to_rmap(struct kvm_shadow *sh, uint64_t gfn, int level, bool create);
+/* kvm_mmu_page_get_gfn(): the gfn spte `index` of page spi maps. */
+uint64_t kvm_mmu_page_gfn(const struct kvm_shadow *sh, uint32_t spi, unsigned index);
 
 /*
  * The direct-map page fault under mmu_lock: nonpaging_map / tdp_page_fault

@@ -317,6 +317,12 @@ uint64_t sim_mem_peek64(const struct sim *s, sim_addr a)
 	return s->mem[a] | (uint64_t)s->mem[a + 1] << 32;
 }
 
+void sim_mem_peek_range(const struct sim *s, sim_addr a, uint32_t words, uint32_t *out)
+{
+	assert(a + words <= SIM_MEM_WORDS);
+	memcpy(out, &s->mem[a], words * sizeof(*out));
+}
+
 uint32_t sim_mem_peek32(const struct sim *s, sim_addr a)
 {
 	assert(a < SIM_MEM_WORDS);

@@ -133,6 +133,8 @@ void sim_spawn(struct sim *s, uint32_t cpu, sim_cpu_fn fn, void *arg);
 void sim_mem_private_zero(struct sim *s, sim_addr a, uint32_t words);
 /* Read memory as it is, outside any CPU: for checks between operations. */
 uint64_t sim_mem_peek64(const struct sim *s, sim_addr a);
+/* The same for a whole range: words a .. a + words - 1 into out. */
+void sim_mem_peek_range(const struct sim *s, sim_addr a, uint32_t words, uint32_t *out);
 enum sim_result sim_run(struct sim *s);
 
 /* Accessors, called from a CPU.  Each is one step. */
