@@ -148,18 +148,8 @@ static uint64_t mode_cr3(enum guest_paging m)
 
 static bool read_guest(void *ctx, uint64_t gpa, uint64_t *out, unsigned bytes)
 {
-	sim_addr a;
-
 	(void)ctx;
-	if (!gfn_to_memslot(&W->guest, gpa >> PAGE_SHIFT))
-		return false;
-	*out = 0;
-	if (!guest_gpa_addr(&W->guest, gpa, &a))
-		return true;
-	*out = sim_mem_peek32(W->sim, a);
-	if (bytes == 8)
-		*out |= (uint64_t)sim_mem_peek32(W->sim, a + 1) << 32;
-	return true;
+	return guest_peek_gpa(W->sim, &W->guest, gpa, out, bytes);
 }
 
 static void reference(uint64_t gva, unsigned acc, struct orc_translation *t)

@@ -82,6 +82,22 @@ bool guest_gpa_addr(const struct kvm_guest *g, uint64_t gpa, sim_addr *out)
 	return false;
 }
 
+bool guest_peek_gpa(const struct sim *s, const struct kvm_guest *g, uint64_t gpa, uint64_t *out,
+		    unsigned bytes)
+{
+	sim_addr a;
+
+	if (!gfn_to_memslot(g, gpa >> PAGE_SHIFT))
+		return false;
+	*out = 0;
+	if (!guest_gpa_addr(g, gpa, &a))
+		return true;   /* RAM that holds no page table reads as zero */
+	*out = sim_mem_peek32(s, a);
+	if (bytes == 8)
+		*out |= (uint64_t)sim_mem_peek32(s, a + 1) << 32;
+	return true;
+}
+
 /* Models: include/linux/kvm_host.h: gfn_to_memslot() (search_memslots) */
 const struct kvm_memory_slot *gfn_to_memslot(const struct kvm_guest *g, uint64_t gfn)
 {

@@ -113,6 +113,13 @@ sim_addr guest_back_gfn(struct kvm_guest *g, uint64_t gfn);
 /* The sim address of guest physical address gpa, if its frame is backed. */
 bool guest_gpa_addr(const struct kvm_guest *g, uint64_t gpa, sim_addr *out);
 const struct kvm_memory_slot *gfn_to_memslot(const struct kvm_guest *g, uint64_t gfn);
+/*
+ * Read 4 or 8 bytes of guest memory as they are, outside any CPU (no step):
+ * the oracle's view for checks between operations.  False outside every
+ * memslot.
+ */
+bool guest_peek_gpa(const struct sim *s, const struct kvm_guest *g, uint64_t gpa, uint64_t *out,
+		    unsigned bytes);
 /* mark_page_dirty(): count the page in its memslot's dirty log, if logging. */
 void mark_page_dirty(struct kvm_guest *g, uint64_t gfn);
 /* gfn_to_pfn: the host pfn, or false for an MMIO hole. */

@@ -38,19 +38,8 @@ static const uint64_t GVA32 = (5ull << 22) | (7ull << 12) | 0x123;
 
 static bool read_sim(void *ctx, uint64_t gpa, uint64_t *out, unsigned bytes)
 {
-	sim_addr a;
-
 	(void)ctx;
-	if (!gfn_to_memslot(&guest, gpa >> PAGE_SHIFT))
-		return false;
-	if (!guest_gpa_addr(&guest, gpa, &a)) {
-		*out = 0;
-		return true;
-	}
-	*out = sim_mem_peek32(sim, a);
-	if (bytes == 8)
-		*out |= (uint64_t)sim_mem_peek32(sim, a + 1) << 32;
-	return true;
+	return guest_peek_gpa(sim, &guest, gpa, out, bytes);
 }
 
 static void put(uint64_t gfn, unsigned index, uint64_t v, unsigned bytes)

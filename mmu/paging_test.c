@@ -34,18 +34,8 @@ static const uint64_t GFN_L4 = 0x10, GFN_L3 = 0x11, GFN_L2 = 0x12, GFN_L1 = 0x13
 
 static bool read_sim(void *ctx, uint64_t gpa, uint64_t *out, unsigned bytes)
 {
-	sim_addr a;
-
 	(void)ctx;
-	if (!gfn_to_memslot(&guest, gpa >> PAGE_SHIFT))
-		return false;
-	*out = 0;
-	if (!guest_gpa_addr(&guest, gpa, &a))
-		return true;
-	*out = sim_mem_peek32(sim, a);
-	if (bytes == 8)
-		*out |= (uint64_t)sim_mem_peek32(sim, a + 1) << 32;
-	return true;
+	return guest_peek_gpa(sim, &guest, gpa, out, bytes);
 }
 
 static void put(uint64_t gfn, unsigned index, uint64_t v, unsigned bytes)
