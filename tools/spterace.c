@@ -31,7 +31,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: spterace mutants | repro FILE [--json] [--html OUT] | minimize FILE "
 			"[-o OUT] | decode FILE | encode TEXT -o OUT | regress FILE SLUG "
-			"[--what TEXT] [--root DIR]\n");
+			"[--what TEXT] [--root DIR] | stats TARGET DIR\n");
 	return 2;
 }
 
@@ -399,12 +399,85 @@ static int cmd_regress(const char *path, const char *slug, const char *what, con
 	return 0;
 }
 
+/*
+ * `stats TARGET DIR`: what a corpus reaches.  For the mmu target, how many
+ * inputs run each guest paging mode (initially or after a mode change);
+ * for the spte target, how many use each operation.
+ */
+static int cmd_stats(const char *target_name, const char *dir)
+{
+	static uint8_t buf[FZ_INPUT_MAX];
+	static struct fz_program p;
+	enum fz_target t = fz_target_by_name(target_name);
+	uint32_t counts[16] = { 0 }, files = 0;
+	char cmd[4400];
+	FILE *list;
+	char line[4200];
+
+	if (t == FZ_TARGET_COUNT)
+		return fail(target_name, "unknown target");
+	snprintf(cmd, sizeof(cmd), "find '%s' -maxdepth 1 -type f ! -name '*.txt' 2>/dev/null", dir);
+	list = popen(cmd, "r");
+	if (!list)
+		return fail(dir, "cannot list");
+	while (fgets(line, sizeof(line), list)) {
+		size_t len;
+		FILE *f;
+		uint32_t seen = 0;
+
+		line[strcspn(line, "\n")] = 0;
+		f = fopen(line, "rb");
+		if (!f)
+			continue;
+		len = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		fz_decode(t, buf, len, &p);
+		files++;
+		if (t == FZ_TARGET_MMU) {
+			/* A 32-bit host runs PAE where long mode is asked for. */
+			unsigned first = p.config_high & 3;
+
+			if (first == 3 && p.width == MMU_HOST_32)
+				first = 2;
+			seen |= 1u << first;
+			for (uint32_t i = 0; i < p.ops_count; i++) {
+				unsigned m = p.ops[i].a & 3;
+
+				if (p.ops[i].kind != FZ_MMU_MODE)
+					continue;
+				if (m == 3 && p.width == MMU_HOST_32)
+					m = 2;
+				seen |= 1u << m;
+			}
+		} else {
+			for (uint32_t i = 0; i < p.ops_count; i++)
+				seen |= 1u << p.ops[i].kind;
+		}
+		for (unsigned k = 0; k < 16; k++)
+			counts[k] += (seen >> k) & 1;
+	}
+	pclose(list);
+	printf("corpus: %u inputs\n", files);
+	if (t == FZ_TARGET_MMU) {
+		static const char *const names[] = { "off (direct map)", "32-bit", "PAE", "long mode" };
+
+		for (unsigned m = 0; m < 4; m++)
+			printf("paging %-17s %u inputs\n", names[m], counts[m]);
+	} else {
+		for (unsigned k = 0; k < fz_target_op_count(t); k++)
+			printf("op %-14s %u inputs\n", fz_target_op_name(t, k), counts[k]);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc >= 2 ? argv[1] : "";
 
 	if (strcmp(cmd, "mutants") == 0 && argc == 2)
 		return cmd_mutants();
+	if (strcmp(cmd, "stats") == 0 && argc == 4)
+		return cmd_stats(argv[2], argv[3]);
 	if (strcmp(cmd, "decode") == 0 && argc == 3)
 		return cmd_decode(argv[2]);
 	if (strcmp(cmd, "encode") == 0 && argc == 5 && strcmp(argv[3], "-o") == 0)
