@@ -43,8 +43,15 @@ int kvm_shadow_check(const struct sim *s, const struct kvm *kvm, const struct kv
 		sim_mem_peek_range(s, base, MMU_SP_WORDS, words);
 		for (unsigned e = 0; e < 512; e++) {
 			sim_addr sptep = base + 2 * e;
-			uint64_t spte = words[2 * e] | (uint64_t)words[2 * e + 1] << 32;
+			uint64_t spte;
 			uint32_t child;
+
+			/* A chunk never written since the run began holds no spte. */
+			if (e % (SIM_CHUNK_WORDS / 2) == 0 && !sim_mem_chunk_written(s, sptep)) {
+				e += SIM_CHUNK_WORDS / 2 - 1;
+				continue;
+			}
+			spte = words[2 * e] | (uint64_t)words[2 * e + 1] << 32;
 
 			if (!spte)
 				continue;

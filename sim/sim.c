@@ -38,7 +38,6 @@
 
 #define SIM_STACK_SIZE (256 * 1024)
 /* Memory is cleared between runs chunk by chunk, only where it was written. */
-#define SIM_CHUNK_WORDS 256
 #define SIM_CHUNKS (SIM_MEM_WORDS / SIM_CHUNK_WORDS)
 #define SIM_VISIBLE_MAX 64
 
@@ -315,6 +314,14 @@ uint64_t sim_mem_peek64(const struct sim *s, sim_addr a)
 {
 	assert(a + 1 < SIM_MEM_WORDS);
 	return s->mem[a] | (uint64_t)s->mem[a + 1] << 32;
+}
+
+bool sim_mem_chunk_written(const struct sim *s, sim_addr a)
+{
+	uint32_t chunk = a / SIM_CHUNK_WORDS;
+
+	assert(a < SIM_MEM_WORDS);
+	return s->dirty[chunk / 64] & (1ull << (chunk % 64));
 }
 
 void sim_mem_peek_range(const struct sim *s, sim_addr a, uint32_t words, uint32_t *out)

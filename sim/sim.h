@@ -133,6 +133,12 @@ void sim_spawn(struct sim *s, uint32_t cpu, sim_cpu_fn fn, void *arg);
 void sim_mem_private_zero(struct sim *s, sim_addr a, uint32_t words);
 /* Read memory as it is, outside any CPU: for checks between operations. */
 uint64_t sim_mem_peek64(const struct sim *s, sim_addr a);
+/*
+ * False if no word of the 256-word chunk holding a has been written since
+ * the last sim_reset (it is all zero): lets checks skip empty memory.
+ */
+#define SIM_CHUNK_WORDS 256
+bool sim_mem_chunk_written(const struct sim *s, sim_addr a);
 /* The same for a whole range: words a .. a + words - 1 into out. */
 void sim_mem_peek_range(const struct sim *s, sim_addr a, uint32_t words, uint32_t *out);
 enum sim_result sim_run(struct sim *s);
