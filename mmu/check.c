@@ -115,3 +115,38 @@ int kvm_shadow_check(const struct sim *s, const struct kvm *kvm, const struct kv
 	}
 	return 0;
 }
+
+/*
+ * The shadow translation of gpa as the hardware walk would find it:
+ * atomic 64-bit reads of each level from the vCPU's root, privately.
+ */
+uint64_t shadow_translate_peek(const struct sim *s, const struct kvm *kvm,
+			       const struct kvm_vcpu_mmu *vm, uint64_t gpa, int *out_level)
+{
+	uint64_t table = vm->root_hpa, spte;
+	int level = vm->shadow_root_level;
+	uint32_t spi;
+
+	if (table == INVALID_PAGE)
+		return 0;
+	if (level == PT64_ROOT_LEVEL && vm->ctx.root_level < PT64_ROOT_LEVEL && !vm->direct_map)
+		level--;
+	if (level == PT32E_ROOT_LEVEL) {
+		table = vm->pae_root[(gpa >> 30) & 3] & PT64_BASE_ADDR_MASK;
+		level--;
+		if (!table)
+			return 0;
+	}
+	for (; level >= PT_PAGE_TABLE_LEVEL; level--) {
+		if (!page_header_of_hpa(table, &spi))
+			return 0;
+		spte = sim_mem_peek64(s, sp_spt(spi) + 2 * (unsigned)((gpa >> (12 + 9 * (level - 1))) & 511));
+		if (!is_shadow_present_pte(kvm, spte))
+			return 0;
+		*out_level = level;
+		if (is_last_spte(spte, level))
+			return spte;
+		table = spte & PT64_BASE_ADDR_MASK;
+	}
+	return 0;
+}

@@ -1788,24 +1788,4 @@ void kvm_mmu_invlpg(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 
 /* ---- checks between operations (no steps) ---- */
 
-uint64_t shadow_translate_peek(const struct sim *s, const struct kvm *kvm,
-			       const struct kvm_vcpu_mmu *vm, uint64_t gpa, int *out_level)
-{
-	struct shadow_walk it;
-	uint64_t spte = 0;
-
-	if (vm->root_hpa == INVALID_PAGE)
-		return 0;
-	shadow_walk_init(&it, vm, gpa);
-	while (shadow_walk_okay(&it)) {
-		spte = sim_mem_peek64(s, it.sptep);
-		if (!is_shadow_present_pte(kvm, spte))
-			return 0;
-		*out_level = it.level;
-		if (is_last_spte(spte, it.level))
-			return spte;
-		shadow_walk_next(&it, spte);
-	}
-	return 0;
-}
 
