@@ -144,6 +144,12 @@ static uint64_t mode_cr3(enum guest_paging m)
 	}
 }
 
+/* The host frame of gva's 4K page inside a leaf spte of the given level. */
+static uint64_t leaf_pfn(uint64_t spte, int level, uint64_t gva)
+{
+	return spte_to_pfn(spte) + ((gva >> PAGE_SHIFT) & ((1ull << (9 * (level - 1))) - 1));
+}
+
 /* ---- the reference ---- */
 
 static bool read_guest(void *ctx, uint64_t gpa, uint64_t *out, unsigned bytes)
@@ -209,9 +215,9 @@ static bool check_translations(void)
 				return diverge("translation", "gva %llx is mapped by the shadow (spte %llx) "
 					       "but not by the guest", gva, spte);
 			if (!guest_gfn_to_pfn(&W->guest, tr.gpa >> PAGE_SHIFT, &pfn) ||
-			    spte_to_pfn(spte) != pfn)
+			    leaf_pfn(spte, level, gva) != pfn)
 				return diverge("translation", "gva %llx: the shadow maps pfn %llx, not the "
-					       "guest's gfn", gva, spte_to_pfn(spte));
+					       "guest's gfn", gva, leaf_pfn(spte, level, gva));
 			if ((spte & PT_WRITABLE_MASK) && !tr.writable && !tr.user)
 				return diverge("translation", "gva %llx: writable in the shadow (spte "
 					       "%llx), not for the guest", gva, spte);
@@ -230,6 +236,8 @@ static bool check_translations(void)
  * loads, one step per level.  Returns the leaf spte if it allows the
  * access, else 0 with the #PF error code the CPU would report.
  */
+static int hw_walk_level;   /* level of the leaf the last hw_walk found */
+
 static uint64_t hw_walk(uint64_t gva, uint32_t access, uint32_t *pfec)
 {
 	struct kvm_vcpu_mmu *vm = &W->vm;
@@ -262,6 +270,7 @@ static uint64_t hw_walk(uint64_t gva, uint32_t access, uint32_t *pfec)
 		}
 		writable &= !!(spte & PT_WRITABLE_MASK);
 		user &= !!(spte & PT_USER_MASK);
+		hw_walk_level = level;
 		if (is_last_spte(spte, level))
 			break;
 		table = spte & PT64_BASE_ADDR_MASK;
@@ -374,8 +383,8 @@ static bool guest_access(uint64_t gva, uint32_t access, bool is_gpte_write, uint
 					       "guest's tables deny (spte %llx)", gva, spte);
 			if (is_gpte_write) {
 				sim_addr a;
-				uint64_t gpa = (spte_to_pfn(spte) - W->guest.slots[0].pfn_base)
-						       << PAGE_SHIFT | (gva & 4095);
+				uint64_t gpa = (leaf_pfn(spte, hw_walk_level, gva) -
+						W->guest.slots[0].pfn_base) << PAGE_SHIFT | (gva & 4095);
 
 				if (guest_gpa_addr(&W->guest, gpa, &a)) {
 					sim_store32(W->sim, a, (uint32_t)wval);
@@ -386,9 +395,14 @@ static bool guest_access(uint64_t gva, uint32_t access, bool is_gpte_write, uint
 			return true;
 		}
 		if (W->vm.direct_map) {
+			/* nonpaging_map: 2M at most on this PAE shadow. */
+			int level = mapping_level(&W->sh, &W->guest, (gva & 0xffffffffull) >> PAGE_SHIFT);
+
+			if (level > PT_DIRECTORY_LEVEL)
+				level = PT_DIRECTORY_LEVEL;
 			sim_spin_lock(W->sim, MMU_ADDR_LOCK);
 			kvm_direct_map_locked(&W->kvm, &W->sh, &W->guest, &W->vm, gva & 0xffffffffull,
-					      access & PFERR_WRITE_MASK, PT_PAGE_TABLE_LEVEL);
+					      access & PFERR_WRITE_MASK, level);
 			sim_spin_unlock(W->sim, MMU_ADDR_LOCK);
 			if (!gfn_to_memslot(&W->guest, (gva & 0xffffffffull) >> PAGE_SHIFT))
 				return true;   /* MMIO: emulated by userspace */
@@ -535,6 +549,8 @@ void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_opt
 	kvm_shadow_init(&W->sh);
 	guest_init(&W->guest);
 	guest_add_memslot(&W->guest, 0, MEMSLOT_PAGES, 0x7000000);
+	/* The host backs guest memory with 2M pages: large sptes are possible. */
+	W->guest.slots[0].host_level = PT_DIRECTORY_LEVEL;
 	kvm_vcpu_mmu_init(&W->vm, GUEST_PAGING_OFF, false, p->width);
 	build_guest_tables();
 	sim_spawn(sim, 0, mmu_cpu, (void *)p);

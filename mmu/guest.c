@@ -55,6 +55,7 @@ bool guest_add_memslot(struct kvm_guest *g, uint64_t base_gfn, uint64_t npages, 
 	s->base_gfn = base_gfn;
 	s->npages = npages;
 	s->pfn_base = pfn_base;
+	s->host_level = PT_PAGE_TABLE_LEVEL;
 	return true;
 }
 

@@ -60,6 +60,7 @@ struct kvm_memory_slot {
 	uint64_t pfn_base;     /* host pfn of base_gfn */
 	bool dirty_log;
 	uint64_t dirty_pages;  /* mark_page_dirty() count, while dirty logging */
+	int host_level;        /* host page size backing the slot: 1 (4K), 2 (2M) */
 };
 
 /* Guest control state and the per-mode tables of struct kvm_mmu. */

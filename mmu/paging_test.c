@@ -286,7 +286,37 @@ static void guest_fault_is_injected_not_fixed(void)
 	CHECK_EQ_U64(fault_guest_error, PFERR_PRESENT_MASK | PFERR_WRITE_MASK | PFERR_USER_MASK);
 }
 
+
+static void guest_large_page_on_large_host_page_maps_large_spte(void)
+{
+	int level = 0;
+	uint64_t spte, gva = (6ull << 21) | (3ull << 12);
+
+	setup(GUEST_PAGING_64, MMU_HOST_64, true);
+	/* The host backs guest memory with 2M pages; the guest maps pde 6 as 2M. */
+	guest.slots[0].host_level = PT_DIRECTORY_LEVEL;
+	put(GFN_L2, 6, (0x200ull << PAGE_SHIFT) | P | RW | US | A | D | PS, 8);
+	fault_gva = gva;
+	fault_error = PFERR_WRITE_MASK;
+	on_cpu(do_fault);
+	check_invariants();
+	spte = shadow_translate_peek(sim, &kvm, &vm, gva, &level);
+	CHECK_EQ_U64(level, 2);
+	CHECK(spte & PT_PAGE_SIZE_MASK);
+	CHECK_EQ_U64(spte_to_pfn(spte), 0x7000000 + 0x200);
+	/* A shadowed table inside the frame forbids the large mapping (lpage_info). */
+	setup(GUEST_PAGING_64, MMU_HOST_64, true);
+	guest.slots[0].host_level = PT_DIRECTORY_LEVEL;
+	put(GFN_L2, 6, (0x0ull << PAGE_SHIFT) | P | RW | US | A | D | PS, 8);   /* frame 0 holds the tables */
+	fault_gva = gva;
+	on_cpu(do_fault);
+	check_invariants();
+	spte = shadow_translate_peek(sim, &kvm, &vm, gva, &level);
+	CHECK_EQ_U64(level, 1);
+}
+
 TEST_MAIN(TEST(long_mode_shadow_translations_are_allowed),
 	  TEST(pae_shadow_translations_are_allowed_on_32_bit_host),
 	  TEST(two_level_shadow_translations_are_allowed),
-	  TEST(guest_fault_is_injected_not_fixed))
+	  TEST(guest_fault_is_injected_not_fixed),
+	  TEST(guest_large_page_on_large_host_page_maps_large_spte))

@@ -437,6 +437,32 @@ static bool has_wrprotected_page(struct kvm_shadow *sh, uint64_t gfn, int level)
 
 static bool __drop_large_spte(struct kvm *kvm, struct kvm_shadow *sh, sim_addr sptep);
 
+/* Models: mmu.c: host_mapping_level(): the size of the host page backing gfn. */
+static int host_mapping_level(const struct kvm_guest *g, uint64_t gfn)
+{
+	const struct kvm_memory_slot *slot = gfn_to_memslot(g, gfn);
+
+	return slot ? slot->host_level : PT_PAGE_TABLE_LEVEL;
+}
+
+/*
+ * Models: mmu.c: mapping_level(): the largest level the host page allows
+ * whose frame holds no write-protected (shadowed) gfn.  get_lpage_level is
+ * PT_PDPE_LEVEL for shadow paging; the host's pages cap it lower.
+ */
+int mapping_level(struct kvm_shadow *sh, const struct kvm_guest *g, uint64_t large_gfn)
+{
+	int host_level = host_mapping_level(g, large_gfn), level, max_level;
+
+	if (host_level == PT_PAGE_TABLE_LEVEL)
+		return host_level;
+	max_level = host_level < PT_PDPE_LEVEL ? host_level : PT_PDPE_LEVEL;
+	for (level = PT_DIRECTORY_LEVEL; level <= max_level; ++level)
+		if (!gfn_to_memslot(g, large_gfn) || has_wrprotected_page(sh, large_gfn, level))
+			break;
+	return level - 1;
+}
+
 /*
  * Models: mmu.c: spte_write_protect().  Returns true when the spte was
  * dropped (a large spte), so the caller restarts its rmap walk.
@@ -1547,6 +1573,28 @@ out_gpte_changed:
 	return 0;
 }
 
+/*
+ * Models: FNAME(is_self_change_mapping)(): the fault maps, with a large
+ * page, a frame that holds one of the tables of this very walk; it must be
+ * mapped 4K (the new shadow page would write-protect it anyway).
+ */
+static bool is_self_change_mapping(const struct kvm_vcpu_mmu *vm, const struct guest_walker *w,
+				   int user_fault, bool *write_fault_to_shadow_pgtable)
+{
+	uint64_t mask = ~((1ull << ((w->level - 1) * 9)) - 1);
+	bool self_changed = false;
+
+	if (!(w->pte_access & ACC_WRITE_MASK || (!vm->ctx.cr0_wp && !user_fault)))
+		return false;
+	for (unsigned level = (unsigned)w->level; level <= w->max_level; level++) {
+		uint64_t gfn = w->gfn ^ w->table_gfn[level - 1];
+
+		self_changed |= !(gfn & mask);
+		*write_fault_to_shadow_pgtable |= !gfn;
+	}
+	return self_changed;
+}
+
 int kvm_shadow_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 			  struct kvm_vcpu_mmu *vm, uint64_t addr, uint32_t error_code,
 			  uint32_t *guest_fault)
@@ -1554,8 +1602,9 @@ int kvm_shadow_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 	const int write_fault = error_code & PFERR_WRITE_MASK;
 	const int user_fault = error_code & PFERR_USER_MASK;
 	struct guest_walker walker;
+	bool force_pt_level = true;
+	int r, level = PT_PAGE_TABLE_LEVEL;
 	uint64_t pfn;
-	int r;
 
 	assert(!vm->direct_map);
 	/* FNAME(walk_addr), without mmu_lock. */
@@ -1563,11 +1612,22 @@ int kvm_shadow_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 		*guest_fault = walker.fault_error_code;   /* inject_page_fault */
 		return 0;
 	}
-	/*
-	 * Level selection: the host backs guest memory with 4K pages here
-	 * (host_mapping_level is 1), so every mapping is 4K, below guest large
-	 * pages too.
-	 */
+	/* Level selection. */
+	if (walker.level >= PT_DIRECTORY_LEVEL) {
+		const struct kvm_memory_slot *slot = gfn_to_memslot(g, walker.gfn);
+		bool write_fault_to_shadow_pgtable = false;
+
+		/* mapping_level_dirty_bitmap: a dirty-logged slot maps 4K only. */
+		force_pt_level = (slot && slot->dirty_log) ||
+				 is_self_change_mapping(vm, &walker, user_fault,
+							&write_fault_to_shadow_pgtable);
+	}
+	if (!force_pt_level) {
+		level = mapping_level(sh, g, walker.gfn);
+		if (level > walker.level)
+			level = walker.level;
+		walker.gfn &= ~((1ull << ((level - 1) * 9)) - 1);
+	}
 	if (!guest_gfn_to_pfn(g, walker.gfn, &pfn))
 		pfn = KVM_PFN_NOSLOT;   /* handle_abnormal_pfn caches the MMIO info */
 	/* CR0.WP = 0: a supervisor write through a read-only gpte. */
@@ -1580,7 +1640,7 @@ int kvm_shadow_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 	}
 	sim_spin_lock(kvm->sim, MMU_ADDR_LOCK);
 	make_mmu_pages_available_locked(kvm, sh);
-	r = fetch(kvm, sh, g, vm, addr, &walker, write_fault, PT_PAGE_TABLE_LEVEL, pfn, true);
+	r = fetch(kvm, sh, g, vm, addr, &walker, write_fault, level, pfn, true);
 	sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
 	return r ? 2 : 1;
 }

@@ -142,6 +142,8 @@ uint64_t kvm_mmu_page_gfn(const struct kvm_shadow *sh, uint32_t spi, unsigned in
  */
 int kvm_direct_map_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 			  struct kvm_vcpu_mmu *vm, uint64_t gpa, bool write, int level);
+/* mapping_level(): the largest mapping level allowed for gfn (1 for 4K). */
+int mapping_level(struct kvm_shadow *sh, const struct kvm_guest *g, uint64_t large_gfn);
 /* mmu_alloc_direct_roots / mmu_alloc_shadow_roots / mmu_free_roots, under mmu_lock. */
 void mmu_alloc_direct_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_vcpu_mmu *vm);
 void mmu_alloc_shadow_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,

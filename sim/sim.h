@@ -121,7 +121,7 @@ void sim_free(struct sim *s);
 void sim_reset(struct sim *s, const struct sim_config *config);
 /* The same, but memory keeps its contents: the next phase of a longer run. */
 void sim_reset_keep_memory(struct sim *s, const struct sim_config *config);
-/* Host-side initialisation before sim_run: not a step, not logged. */
+/* Host-side initialisation, outside sim_run: not a step, not logged. */
 void sim_mem_init32(struct sim *s, sim_addr a, uint32_t v);
 uint32_t sim_mem_peek32(const struct sim *s, sim_addr a);
 void sim_spawn(struct sim *s, uint32_t cpu, sim_cpu_fn fn, void *arg);
