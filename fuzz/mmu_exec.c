@@ -81,11 +81,7 @@ static uint64_t window_gfn(unsigned table, unsigned i, bool two_level)
 
 static void put(uint64_t gfn, unsigned index, uint64_t v, unsigned bytes)
 {
-	sim_addr a = guest_back_gfn(&W->guest, gfn) + index * bytes / 4;
-
-	sim_mem_init32(W->sim, a, (uint32_t)v);
-	if (bytes == 8)
-		sim_mem_init32(W->sim, a + 1, (uint32_t)(v >> 32));
+	guest_init_entry(W->sim, &W->guest, gfn, index, v, bytes);
 }
 
 static void build_guest_tables(void)

@@ -99,6 +99,16 @@ bool guest_peek_gpa(const struct sim *s, const struct kvm_guest *g, uint64_t gpa
 	return true;
 }
 
+void guest_init_entry(struct sim *s, struct kvm_guest *g, uint64_t gfn, unsigned index, uint64_t v,
+		      unsigned bytes)
+{
+	sim_addr a = guest_back_gfn(g, gfn) + index * bytes / 4;
+
+	sim_mem_init32(s, a, (uint32_t)v);
+	if (bytes == 8)
+		sim_mem_init32(s, a + 1, (uint32_t)(v >> 32));
+}
+
 /* Models: include/linux/kvm_host.h: gfn_to_memslot() (search_memslots) */
 const struct kvm_memory_slot *gfn_to_memslot(const struct kvm_guest *g, uint64_t gfn)
 {

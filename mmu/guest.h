@@ -121,6 +121,13 @@ const struct kvm_memory_slot *gfn_to_memslot(const struct kvm_guest *g, uint64_t
  */
 bool guest_peek_gpa(const struct sim *s, const struct kvm_guest *g, uint64_t gpa, uint64_t *out,
 		    unsigned bytes);
+/*
+ * Store entry `index` (4 or 8 bytes wide) of guest page `gfn`, backing the
+ * page first if needed, outside any CPU: how tests and harnesses build the
+ * guest's page tables before the run.
+ */
+void guest_init_entry(struct sim *s, struct kvm_guest *g, uint64_t gfn, unsigned index, uint64_t v,
+		      unsigned bytes);
 /* mark_page_dirty(): count the page in its memslot's dirty log, if logging. */
 void mark_page_dirty(struct kvm_guest *g, uint64_t gfn);
 /* gfn_to_pfn: the host pfn, or false for an MMIO hole. */

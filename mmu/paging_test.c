@@ -40,11 +40,7 @@ static bool read_sim(void *ctx, uint64_t gpa, uint64_t *out, unsigned bytes)
 
 static void put(uint64_t gfn, unsigned index, uint64_t v, unsigned bytes)
 {
-	sim_addr a = guest_back_gfn(&guest, gfn) + index * bytes / 4;
-
-	sim_mem_init32(sim, a, (uint32_t)v);
-	if (bytes == 8)
-		sim_mem_init32(sim, a + 1, (uint32_t)(v >> 32));
+	guest_init_entry(sim, &guest, gfn, index, v, bytes);
 }
 
 /* The pages the guest maps: index in the last table, target gfn, flags. */
