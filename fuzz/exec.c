@@ -290,6 +290,7 @@ const char *fz_divergence_class(const struct orc_verdict *v)
 {
 	uint32_t low = (uint32_t)v->value, high = (uint32_t)(v->value >> 32);
 	bool low_mmio = false, low_present = false, high_present = false;
+	bool window_all_present = true;
 
 	if (v->kind == ORC_BENIGN_BLEND)
 		return "blend";
@@ -297,6 +298,7 @@ const char *fz_divergence_class(const struct orc_verdict *v)
 		uint64_t m = v->allowed[i];
 		bool mmio = fz_spte_is_mmio(m), present = (m & PT_PRESENT_MASK) && !mmio;
 
+		window_all_present &= present;
 		if ((uint32_t)m == low) {
 			low_mmio |= mmio;
 			low_present |= present;
@@ -306,6 +308,14 @@ const char *fz_divergence_class(const struct orc_verdict *v)
 	}
 	if (low_mmio && high_present)
 		return "mmio-low-present-high";
+	/*
+	 * Both halves came from present values and the spte never left
+	 * present while the read ran: in-place updates (mmu_spte_update) took
+	 * the low half away and back, which clear_spte_count does not count.
+	 * With a clear in the window it is the race the count exists for.
+	 */
+	if (low_present && high_present && window_all_present)
+		return "present-update-aba";
 	if (low_present && high_present)
 		return "stale-high-half";
 	return "other";
@@ -324,6 +334,8 @@ static const struct {
 } known_findings[] = {
 	{ FZ_TARGET_SPTE, "mmio-low-present-high",
 	  "corpus/findings/spte/mmio-to-present-w1-tear" },
+	{ FZ_TARGET_SPTE, "present-update-aba",
+	  "corpus/findings/spte/present-update-low-aba" },
 };
 
 bool fz_known_finding(enum fz_target t, const char *divergence_class, const char **out_where)
