@@ -94,10 +94,10 @@ for f in "${inputs[@]}"; do
 	"$bin" repro "$tmp/$name.min" >/dev/null 2>&1
 	rc2=$?
 	if [ $rc -eq 1 ] && [ $rc2 -eq 1 ] &&
-		[ "$(stat -c %s "$tmp/$name.min")" -le "$(stat -c %s "$f")" ]; then
+		[ "$(stat -L -c %s "$tmp/$name.min")" -le "$(stat -L -c %s "$f")" ]; then
 		ok "minimize_keeps_divergence_and_never_grows_$name"
 	else
-		bad "minimize_keeps_divergence_and_never_grows_$name (exit $rc, repro $rc2)"
+		bad "minimize_keeps_divergence_and_never_grows_$name (exit $rc, repro $rc2, $(stat -L -c %s "$f") -> $(stat -L -c %s "$tmp/$name.min" 2>&1) bytes)"
 	fi
 done
 
