@@ -69,6 +69,7 @@ struct sim_cpu {
 	uint64_t result;
 	uint64_t last_step;
 	bool irq_off;
+	bool ipi_pending;    /* an interrupt waits for irq_off to clear */
 	/* Store buffer (TSO). */
 	struct sb_entry sb[SIM_SB_MAX];
 	uint32_t sb_head, sb_count;
@@ -129,6 +130,7 @@ static const char *const ev_names[SIM_EV_COUNT] = {
 	[SIM_EV_LOCK] = "spin_lock",    [SIM_EV_UNLOCK] = "spin_unlock",
 	[SIM_EV_IRQ_OFF] = "irq_disable", [SIM_EV_IRQ_ON] = "irq_enable",
 	[SIM_EV_NOTE] = "note",         [SIM_EV_FINISH] = "finish",
+	[SIM_EV_IPI] = "ipi_send",      [SIM_EV_IPI_DONE] = "ipi_wait",
 };
 
 const char *sim_ev_name(enum sim_ev k)
@@ -256,6 +258,7 @@ static void reset(struct sim *s, const struct sim_config *config, bool clear_mem
 		c->op = 0;
 		c->last_step = 0;
 		c->irq_off = false;
+		c->ipi_pending = false;
 		c->sb_head = c->sb_count = 0;
 		c->stores_issued = c->stores_drained = 0;
 	}
@@ -372,6 +375,8 @@ static void cpu_entry(void *arg)
 	if (setjmp(c->exit_jmp) == 0)
 		c->fn(s, id, c->arg);
 	c->state = CPU_FINISHED;
+	c->irq_off = false;
+	c->ipi_pending = false;
 	fiber_exit(&c->fiber, &s->host);
 }
 
@@ -488,6 +493,21 @@ void sim_smp_wmb(struct sim *s) { cpu_access(s, SIM_EV_WMB, 0, 0, 0); }
 void sim_smp_rmb(struct sim *s) { cpu_access(s, SIM_EV_RMB, 0, 0, 0); }
 void sim_irq_disable(struct sim *s) { cpu_access(s, SIM_EV_IRQ_OFF, 0, 0, 0); }
 void sim_irq_enable(struct sim *s) { cpu_access(s, SIM_EV_IRQ_ON, 0, 0, 0); }
+
+void sim_ipi(struct sim *s, uint32_t cpu_mask)
+{
+	cpu_mask &= (1u << s->config.cpus) - 1;
+	cpu_mask &= ~(1u << s->cur);
+	if (!cpu_mask)
+		return;
+	cpu_access(s, SIM_EV_IPI, 0, cpu_mask, 0);
+	cpu_access(s, SIM_EV_IPI_DONE, 0, cpu_mask, 0);
+}
+
+bool sim_ipi_pending(const struct sim *s)
+{
+	return s->cpu[s->cur].ipi_pending;
+}
 
 void sim_spin_lock(struct sim *s, sim_addr lock)
 {
@@ -682,6 +702,11 @@ static bool cpu_enabled(const struct sim *s, uint32_t i)
 		return mem_view32(s, c, c->a) == 0;
 	case OP_RETRY_WAIT:
 		return s->stores_visible != c->v;
+	case SIM_EV_IPI_DONE:
+		for (uint32_t t = 0; t < s->config.cpus; t++)
+			if ((c->v >> t & 1) && s->cpu[t].ipi_pending)
+				return false;
+		return true;
 	default:
 		return true;
 	}
@@ -698,6 +723,7 @@ static uint64_t logged_value(uint8_t op, uint64_t v, uint64_t r)
 	case SIM_EV_STORE32: case SIM_EV_STORE64: case SIM_EV_XCHG32:
 	case SIM_EV_CMPXCHG32: case SIM_EV_CMPXCHG64: case SIM_EV_AND32:
 	case SIM_EV_OR32:
+	case SIM_EV_IPI: case SIM_EV_IPI_DONE:
 		return v;
 	default:
 		return r;
@@ -784,6 +810,15 @@ static void cpu_execute(struct sim *s, uint32_t i)
 		break;
 	case SIM_EV_IRQ_ON:
 		c->irq_off = false;
+		c->ipi_pending = false;   /* the interrupt is taken now */
+		break;
+	case SIM_EV_IPI:
+		/* CPUs with interrupts enabled (or gone) take it at once. */
+		for (uint32_t t = 0; t < s->config.cpus; t++)
+			if ((c->v >> t & 1) && s->cpu[t].irq_off && s->cpu[t].state == CPU_PENDING)
+				s->cpu[t].ipi_pending = true;
+		break;
+	case SIM_EV_IPI_DONE:
 		break;
 	default:
 		assert(0 && "unknown access");

@@ -84,6 +84,8 @@ enum sim_ev {
 	SIM_EV_IRQ_ON,
 	SIM_EV_NOTE,       /* not a step: an annotation from the model */
 	SIM_EV_FINISH,     /* not a step: the CPU function returned */
+	SIM_EV_IPI,        /* interrupts sent to the CPUs of a mask (value) */
+	SIM_EV_IPI_DONE,   /* every target of the sender's IPI has taken it */
 	SIM_EV_COUNT,
 };
 
@@ -161,6 +163,16 @@ void sim_spin_lock(struct sim *s, sim_addr lock);
 void sim_spin_unlock(struct sim *s, sim_addr lock);
 void sim_irq_disable(struct sim *s);
 void sim_irq_enable(struct sim *s);
+/*
+ * smp_call_function_many(mask, ..., wait=1): one step sends an interrupt to
+ * every CPU of the mask; a CPU with interrupts enabled takes it at once, one
+ * with interrupts disabled when it next enables them (or, for a vCPU in guest
+ * mode, when it notices sim_ipi_pending and exits).  Then the sender blocks
+ * until every target has taken it (a second step).
+ */
+void sim_ipi(struct sim *s, uint32_t cpu_mask);
+/* An interrupt is waiting for the calling CPU (it has interrupts disabled). */
+bool sim_ipi_pending(const struct sim *s);
 
 /*
  * Lockless retry loops.  sim_retry_mark() returns the number of stores that

@@ -401,7 +401,70 @@ static void load_forwards_from_own_store_buffer(void)
 	CHECK_EQ_U64(sim_mem_peek32(sim, X), 5);
 }
 
+/*
+ * cpu0 disables interrupts, publishes X = 1 (and that it started), waits a
+ * while and clears X; cpu1 waits until cpu0 started, sends it an IPI and
+ * records X right after the IPI returned: the sender can only return once
+ * cpu0 enabled interrupts again, so X is 0.
+ */
+static void ipi_cpu(struct sim *s, uint32_t cpu, void *arg)
+{
+	(void)arg;
+	if (cpu == 0) {
+		sim_irq_disable(s);
+		sim_store32(s, X, 1);
+		sim_store32(s, R0, 1);   /* started: never cleared */
+		sim_smp_mb(s);
+		for (int i = 0; i < 3; i++)
+			sim_load32(s, Y);
+		results[2] = sim_ipi_pending(s);
+		sim_store32(s, X, 0);
+		sim_smp_mb(s);
+		sim_irq_enable(s);
+	} else {
+		while (sim_load32(s, R0) == 0)
+			sim_retry_wait(s, sim_retry_mark(s));
+		sim_ipi(s, 1u << 0);
+		results[1] = sim_load32(s, X);
+	}
+}
+
+static void ipi_waits_until_target_enables_interrupts(void)
+{
+	uint8_t bytes[64];
+	unsigned waited = 0;
+
+	/* 200 byte-stream schedules: none returns early, some really wait. */
+	for (unsigned seed = 0; seed < 200; seed++) {
+		for (unsigned i = 0; i < sizeof(bytes); i++)
+			bytes[i] = (uint8_t)(seed * 31 + i * 7 + (seed >> 3) * i);
+		setup(2, SIM_MM_TSO, SIM_SCHED_BYTES, bytes, sizeof(bytes));
+		results[1] = 99;
+		results[2] = 0;
+		sim_spawn(sim, 0, ipi_cpu, NULL);
+		sim_spawn(sim, 1, ipi_cpu, NULL);
+		CHECK(sim_run(sim) == SIM_DONE);
+		CHECK_EQ_U64(results[1], 0);
+		waited += results[2];
+	}
+	CHECK(waited > 0);
+}
+
+static void ipi_to_cpu_with_interrupts_enabled_returns_at_once(void)
+{
+	setup(2, SIM_MM_SC, SIM_SCHED_PREEMPT, NULL, 0);
+	results[1] = 99;
+	/* cpu0 finishes first (preemption list empty: CPUs in order). */
+	sim_spawn(sim, 0, ipi_cpu, NULL);
+	sim_spawn(sim, 1, ipi_cpu, NULL);
+	CHECK(sim_run(sim) == SIM_DONE);
+	CHECK_EQ_U64(results[1], 0);
+	CHECK_EQ_U64(results[2], 0);
+}
+
 TEST_MAIN(TEST(store_buffering_observable_under_tso_not_sc),
+	  TEST(ipi_waits_until_target_enables_interrupts),
+	  TEST(ipi_to_cpu_with_interrupts_enabled_returns_at_once),
 	  TEST(store_buffering_forbidden_with_smp_mb),
 	  TEST(message_passing_stale_data_forbidden_under_sc_and_tso),
 	  TEST(replaying_same_input_gives_same_log_hash),
