@@ -1,27 +1,41 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The executor of the mmu target: one vCPU running a guest on the full
+ * The executor of the mmu target: 2 to 4 vCPUs running a guest on the full
  * shadow MMU (shadow paging for 32-bit, PAE and long-mode guests, the
- * direct map for a guest with paging off), judged after every operation
- * against the oracle's reference translation and the structural
- * invariants of mmu/.
+ * direct map with fast page fault for a guest with paging off), and one or
+ * two host threads that remap guest frames through the MMU notifiers, age
+ * pages, run dirty logging and zap everything.  Each simulated CPU runs its
+ * own operations in program order, on x86-TSO unless the input says SC.
  *
  * The guest: one memslot of 4096 frames mapped above 4 GiB, with an MMIO
  * hole above it, and page tables for every paging mode (all built before
  * the run).  Its window of virtual addresses is two page tables of 16
  * entries (various permissions, one clean page, one non-executable page,
  * an MMIO hole, and the guest's own page tables mapped writable) and one
- * large page.  A vCPU access walks the shadow tables as the hardware does
- * (atomic 64-bit loads); when they do not allow it, the MMU's page-fault
- * handler runs, and its outcome (fixed, emulated, or a #PF injected into
- * the guest) is compared with the reference translation.
+ * large page.
  *
- * Coherence rule: the architecture lets a guest see its old translation
- * after it writes a pte, until invlpg of the address or a cr3 load.  So
- * after a gpte write every address is "stale" until one of those; stale
- * addresses are not checked.  Everything else is checked after every
- * operation: every shadow leaf reachable from the root must map the host
- * frame of the guest's gfn with no permission the guest's tables deny.
+ * A vCPU access enters the guest (vcpu_enter_guest: requests, then
+ * vcpu->mode = IN_GUEST_MODE, smp_mb, interrupts off, re-check) and runs on
+ * the vCPU's TLB; a miss walks the shadow tables as the hardware does
+ * (atomic 64-bit loads, each one judged by the oracle) and fills the TLB.
+ * An IPI (a remote flush) makes the vCPU leave the guest; the TLB is
+ * emptied only by a flush request.  When the tables do not allow the
+ * access, the MMU's fault handler runs outside the guest.
+ *
+ * What is checked, and when:
+ *   - every lockless spte read (fast page fault, the MMIO walk) and every
+ *     hardware-walker load, by the oracle's read verdict (oracle/oracle.h);
+ *   - no lockless walker or hardware walk reads a shadow page freed after
+ *     its walk began (the IPI-and-wait of kvm_mmu_commit_zap_page);
+ *   - every completed guest access, through the TLB or a walk: allowed by
+ *     the reference translation (unless the guest changed that translation
+ *     and has not invalidated it yet: "stale"), and through a host frame
+ *     the host has not taken away (MMU notifiers);
+ *   - dirty logging: every page written after logging began is in a
+ *     get_dirty_log result or still set in the bitmap;
+ *   - whenever mmu_lock is free between operations: the structural
+ *     invariants (mmu/check.c) and every shadow translation of the window
+ *     of every vCPU against the reference and the host mapping.
  */
 #include "fuzz/program.h"
 
@@ -42,17 +56,55 @@ enum {
 };
 #define WINDOW_PTES 16
 #define MEMSLOT_PAGES 0x1000
-#define RETRIES_MAX 4
+#define MEMSLOT_PFN_BASE 0x7000000ull
+#define RETRIES_MAX 8
+#define TLB_ENTRIES 16
+#define HOSTS_MAX 2
+#define REVOKED_MAX 64
+#define SPT_WORDS_ALL (MMU_SP_MAX * MMU_SP_WORDS)
+
+struct tlb_entry {
+	bool valid;
+	uint64_t page;      /* gva >> 12 */
+	uint64_t pfn;       /* host frame of the 4K page */
+	bool w, u, nx;
+};
+
+struct vcpu {
+	struct kvm_vcpu_mmu vm;
+	bool nx, use_b;
+	bool stale[3][WINDOW_PTES];        /* per window address, see the coherence rule */
+	struct tlb_entry tlb[TLB_ENTRIES];
+	uint32_t tlb_next;
+	uint64_t guest_entry_step;         /* the IN_GUEST_MODE store of the current entry */
+};
 
 struct mmu_world {
 	struct sim *sim;
 	struct kvm kvm;
 	struct kvm_shadow sh;
 	struct kvm_guest guest;
-	struct kvm_vcpu_mmu vm;
-	bool cr0_wp, nx, smep;
-	bool use_b;                       /* long mode: cr3 is PML4 B */
-	bool stale[3][WINDOW_PTES];        /* per window address, see the coherence rule */
+	struct vcpu v[MMU_VCPUS_MAX];
+	uint32_t nvcpus, nhosts;
+	uint32_t cur_op[SIM_CPUS_MAX];     /* the operation each simulated CPU runs */
+	uint32_t gpte_writes_in_flight;
+	/* Host frames taken away by the host (after an invalidate or change_pte). */
+	uint64_t revoked[REVOKED_MAX];
+	uint32_t revoked_count;
+	/* Dirty logging: active once enabling finished; pages written since. */
+	bool dirty_log_active;
+	uint8_t written[MMU_DIRTY_BITMAP_WORDS * 32];
+	uint32_t written_op[MMU_DIRTY_BITMAP_WORDS * 32];
+	/* The oracle: spte -> id, stamped with the run so nothing needs clearing. */
+	struct orc_state orc;
+	bool orc_ready;
+	uint32_t run;
+	uint32_t id_run[SPT_WORDS_ALL / 2];
+	uint16_t id_of[SPT_WORDS_ALL / 2];
+	uint32_t ids_used, untracked;
+	uint32_t token[SIM_CPUS_MAX];
+	struct { uint32_t id, token; } commits[4096];
+	uint32_t commits_count;
 	struct fz_result *res;
 	const struct fz_program *prog;
 };
@@ -108,29 +160,29 @@ static void build_guest_tables(void)
 	put(GFN_PD32, 6, 0x400ull << PAGE_SHIFT | P | RW | US | A | D | PS, 4);
 }
 
-static enum guest_paging paging(void)
+static enum guest_paging paging(const struct vcpu *v)
 {
-	return W->vm.ctx.paging;
+	return v->vm.ctx.paging;
 }
 
-static unsigned window_tables(void)
+static unsigned window_tables(const struct vcpu *v)
 {
-	return paging() == GUEST_PAGING_32 ? 2 : 3;
+	return paging(v) == GUEST_PAGING_32 ? 2 : 3;
 }
 
 /* Window address (table t: pde 5, 6 or 7; entry i). */
-static uint64_t window_gva(unsigned t, unsigned i)
+static uint64_t window_gva(const struct vcpu *v, unsigned t, unsigned i)
 {
-	if (paging() == GUEST_PAGING_32)
+	if (paging(v) == GUEST_PAGING_32)
 		return ((uint64_t)(5 + t) << 22) | ((uint64_t)i << 12);
 	return ((uint64_t)(5 + t) << 21) | ((uint64_t)i << 12);
 }
 
-static uint64_t mode_cr3(enum guest_paging m)
+static uint64_t mode_cr3(const struct vcpu *v, enum guest_paging m)
 {
 	switch (m) {
 	case GUEST_PAGING_64:
-		return (uint64_t)(W->use_b ? GFN_PML4_B : GFN_PML4_A) << PAGE_SHIFT;
+		return (uint64_t)(v->use_b ? GFN_PML4_B : GFN_PML4_A) << PAGE_SHIFT;
 	case GUEST_PAGING_PAE:
 		return (uint64_t)GFN_PDPT_PAE << PAGE_SHIFT;
 	case GUEST_PAGING_32:
@@ -146,6 +198,130 @@ static uint64_t leaf_pfn(uint64_t spte, int level, uint64_t gva)
 	return spte_to_pfn(spte) + ((gva >> PAGE_SHIFT) & ((1ull << (9 * (level - 1))) - 1));
 }
 
+/* ---- divergences ---- */
+
+static bool diverge(const char *cls, uint32_t cpu, const char *fmt, uint64_t a, uint64_t b)
+{
+	struct fz_result *r = W->res;
+
+	if (r->divergence)
+		return false;
+	r->divergence = true;
+	r->divergence_class = cls;
+	r->cpu = cpu;
+	r->op_index = W->cur_op[cpu];
+	snprintf(r->message, sizeof(r->message), fmt, (unsigned long long)a, (unsigned long long)b);
+	return false;
+}
+
+/* ---- the oracle ---- */
+
+static bool oracle_id(sim_addr sptep, uint32_t *id)
+{
+	uint32_t k = (sptep - MMU_ADDR_SPT) / 2;
+
+	if (sptep < MMU_ADDR_SPT || k >= SPT_WORDS_ALL / 2)
+		return false;
+	if (W->id_run[k] == W->run) {
+		*id = W->id_of[k];
+		return true;
+	}
+	if (W->ids_used == ORC_SPTES_MAX) {
+		W->untracked++;
+		return false;
+	}
+	W->id_run[k] = W->run;
+	W->id_of[k] = (uint16_t)W->ids_used;
+	*id = W->ids_used++;
+	return true;
+}
+
+static void on_write_begin(void *ctx, sim_addr sptep, uint64_t v, uint64_t step)
+{
+	uint32_t id;
+
+	(void)ctx;
+	if (oracle_id(sptep, &id))
+		W->token[sim_current_cpu(W->sim)] = orc_write_begin(&W->orc, id, v, step);
+}
+
+static void on_visible(void *ctx, uint64_t step)
+{
+	uint32_t i = (uint32_t)(uintptr_t)ctx;
+
+	orc_write_commit(&W->orc, W->commits[i].id, W->commits[i].token, step);
+}
+
+static void on_write_end(void *ctx, sim_addr sptep)
+{
+	uint32_t id, i;
+
+	(void)ctx;
+	if (!oracle_id(sptep, &id))
+		return;
+	if (W->commits_count == sizeof(W->commits) / sizeof(W->commits[0])) {
+		W->untracked++;
+		return;
+	}
+	i = W->commits_count++;
+	W->commits[i].id = id;
+	W->commits[i].token = W->token[sim_current_cpu(W->sim)];
+	sim_when_visible(W->sim, on_visible, (void *)(uintptr_t)i);
+}
+
+static void on_page_alloc(void *ctx, uint32_t spi)
+{
+	sim_addr base = sp_spt(spi);
+
+	(void)ctx;
+	for (uint32_t i = 0; i < MMU_SPTES_PER_SP; i++) {
+		uint32_t k = (base - MMU_ADDR_SPT) / 2 + i;
+
+		if (W->id_run[k] == W->run)
+			orc_spte_restart(&W->orc, W->id_of[k], sim_steps(W->sim));
+	}
+}
+
+static void on_read(void *ctx, sim_addr sptep, enum mmu_read_kind kind, uint64_t start,
+		    uint64_t end, uint64_t value)
+{
+	uint32_t cpu = sim_current_cpu(W->sim), spi = page_header_of_sptep(sptep), id;
+	uint64_t began = kind == MMU_READ_HW_WALK ? W->v[cpu].guest_entry_step
+						  : W->kvm.lockless_begin_step[cpu];
+	struct orc_verdict verdict;
+
+	(void)ctx;
+	/* Freeing waits for every walker (kvm_mmu_commit_zap_page's IPI). */
+	if (!W->sh.pages[spi].allocated || W->sh.freed_step[spi] > began) {
+		diverge("use-after-free", cpu, kind == MMU_READ_HW_WALK
+			? "the hardware walk of a guest entry at step %llu read shadow page %llu "
+			  "after it was freed"
+			: "a lockless walk that began at step %llu read shadow page %llu after "
+			  "it was freed", began, spi);
+		return;
+	}
+	if (!oracle_id(sptep, &id))
+		return;
+	orc_judge_read(&W->orc, id, start, end, value, kind == MMU_READ_HW_WALK, &verdict);
+	if (verdict.divergence && !W->res->divergence) {
+		struct fz_result *r = W->res;
+
+		r->verdict = verdict;
+		r->read_kind = kind;
+		diverge(fz_divergence_class(&verdict), cpu,
+			"torn spte read: returned %llx, a value the spte (at %llx) never held",
+			value, sptep);
+		r->divergence_class = fz_divergence_class(&verdict);
+	}
+}
+
+static const struct mmu_observer observer = {
+	.write_begin = on_write_begin,
+	.write_end = on_write_end,
+	.read = on_read,
+	.page_alloc = on_page_alloc,
+};
+
 /* ---- the reference ---- */
 
 static bool read_guest(void *ctx, uint64_t gpa, uint64_t *out, unsigned bytes)
@@ -154,72 +330,159 @@ static bool read_guest(void *ctx, uint64_t gpa, uint64_t *out, unsigned bytes)
 	return guest_peek_gpa(W->sim, &W->guest, gpa, out, bytes);
 }
 
-static void reference(uint64_t gva, unsigned acc, struct orc_translation *t)
+static void reference(const struct vcpu *v, uint64_t gva, unsigned acc,
+		      struct orc_translation *t)
 {
 	struct orc_cpu_state cpu = {
-		.mode = (enum orc_paging)paging(), .cr3 = W->vm.ctx.cr3, .cr0_wp = W->vm.ctx.cr0_wp,
-		.cr4_pse = true, .cr4_smep = W->vm.ctx.cr4_smep, .efer_nxe = W->nx,
-		.maxphyaddr = MMU_PHYS_BITS,
+		.mode = (enum orc_paging)paging(v), .cr3 = v->vm.ctx.cr3,
+		.cr0_wp = v->vm.ctx.cr0_wp, .cr4_pse = true, .cr4_smep = v->vm.ctx.cr4_smep,
+		.efer_nxe = v->nx, .maxphyaddr = MMU_PHYS_BITS,
 	};
 
-	memcpy(cpu.pdptr, W->vm.ctx.pdptrs, sizeof(cpu.pdptr));
+	memcpy(cpu.pdptr, v->vm.ctx.pdptrs, sizeof(cpu.pdptr));
 	orc_translate(&cpu, read_guest, NULL, gva, acc, t);
 }
 
-static bool diverge(const char *cls, const char *fmt, uint64_t a, uint64_t b)
+static bool pfn_revoked(uint64_t pfn)
 {
-	struct fz_result *r = W->res;
-
-	if (r->divergence)
-		return false;
-	r->divergence = true;
-	r->divergence_class = cls;
-	r->cpu = 0;
-	snprintf(r->message, sizeof(r->message), fmt, (unsigned long long)a, (unsigned long long)b);
+	for (uint32_t i = 0; i < W->revoked_count; i++)
+		if (W->revoked[i] == pfn)
+			return true;
 	return false;
 }
 
-/* Every shadow translation of a window address that is not stale is allowed. */
-static bool check_translations(void)
+static void revoke_pfn(uint64_t pfn, bool revoked)
+{
+	for (uint32_t i = 0; i < W->revoked_count; i++) {
+		if (W->revoked[i] == pfn) {
+			if (!revoked)
+				W->revoked[i] = W->revoked[--W->revoked_count];
+			return;
+		}
+	}
+	if (revoked && W->revoked_count < REVOKED_MAX)
+		W->revoked[W->revoked_count++] = pfn;
+}
+
+/* Is gva (its 4K page) of vCPU v stale under the coherence rule? */
+static bool is_stale(const struct vcpu *v, uint64_t gva)
+{
+	for (unsigned t = 0; t < window_tables(v); t++)
+		for (unsigned i = 0; i < WINDOW_PTES; i++)
+			if (window_gva(v, t, i) == (gva & ~4095ull))
+				return v->stale[t][i];
+	return false;
+}
+
+static void mark_all_stale(void)
+{
+	for (uint32_t c = 0; c < W->nvcpus; c++)
+		memset(W->v[c].stale, 1, sizeof(W->v[c].stale));
+}
+
+/*
+ * A vCPU may forget its stale addresses (invlpg, a cr3 load) only when no
+ * guest pte write is half done: an emulated write stores the gpte, then
+ * updates the shadow under mmu_lock.
+ */
+static void clear_stale(struct vcpu *v, int t, int i)
+{
+	if (W->gpte_writes_in_flight)
+		return;
+	if (t < 0)
+		memset(v->stale, 0, sizeof(v->stale));
+	else
+		v->stale[t][i] = false;
+}
+
+/*
+ * A translation the vCPU is using or could use: the host frame must be one
+ * the host still gives the guest and, unless stale, the one the guest's
+ * tables and the memslots lead to, with no permission the guest denies.
+ */
+static bool check_mapping(uint32_t cpu, uint64_t gva, uint64_t pfn, bool w, bool u,
+			  const char *what)
+{
+	struct vcpu *v = &W->v[cpu];
+	struct orc_translation tr;
+	uint64_t want;
+	char fmt[160];
+
+	if (pfn_revoked(pfn)) {
+		snprintf(fmt, sizeof(fmt), "%s: gva %%llx maps host pfn %%llx, which the host "
+			 "has taken away (MMU notifier)", what);
+		return diverge("stale-pfn", cpu, fmt, gva, pfn);
+	}
+	if (is_stale(v, gva))
+		return true;
+	reference(v, gva, 0, &tr);
+	if (!tr.leaf) {
+		snprintf(fmt, sizeof(fmt), "%s: gva %%llx is mapped (pfn %%llx) but not by the "
+			 "guest", what);
+		return diverge("translation", cpu, fmt, gva, pfn);
+	}
+	if (!host_gfn_to_pfn_peek(W->sim, &W->guest, tr.gpa >> PAGE_SHIFT, &want) || want != pfn) {
+		snprintf(fmt, sizeof(fmt), "%s: gva %%llx uses pfn %%llx, not the host frame of "
+			 "the guest's gfn", what);
+		return diverge("translation", cpu, fmt, gva, pfn);
+	}
+	if (w && !tr.writable && !tr.user) {
+		snprintf(fmt, sizeof(fmt), "%s: gva %%llx writable (pfn %%llx), not for the guest",
+			 what);
+		return diverge("translation", cpu, fmt, gva, pfn);
+	}
+	if (u && !tr.user) {
+		snprintf(fmt, sizeof(fmt), "%s: gva %%llx user (pfn %%llx), supervisor for the "
+			 "guest", what);
+		return diverge("translation", cpu, fmt, gva, pfn);
+	}
+	return true;
+}
+
+/*
+ * Between operations, when nobody holds mmu_lock: the invariants and every
+ * shadow translation and TLB entry of every vCPU's window.
+ */
+static bool check_world(uint32_t cpu)
 {
 	char why[200];
-	const struct kvm_vcpu_mmu *vcpus[] = { &W->vm };
-	int n = kvm_shadow_check(W->sim, &W->kvm, &W->sh, &W->guest, vcpus, 1, why, sizeof(why));
+	const struct kvm_vcpu_mmu *vcpus[MMU_VCPUS_MAX];
+	int n;
 
+	if (sim_mem_peek32(W->sim, MMU_ADDR_LOCK))
+		return true;   /* a lock holder is mid-update */
+	for (uint32_t c = 0; c < W->nvcpus; c++)
+		vcpus[c] = &W->v[c].vm;
+	n = kvm_shadow_check(W->sim, &W->kvm, &W->sh, &W->guest, vcpus, W->nvcpus, why,
+			     sizeof(why));
 	if (n) {
-		static char msg[256];
+		struct fz_result *r = W->res;
 
-		snprintf(msg, sizeof(msg), "invariant R%d: %s", n, why);
-		W->res->divergence = true;
-		W->res->divergence_class = "invariant";
-		snprintf(W->res->message, sizeof(W->res->message), "%s", msg);
+		if (r->divergence)
+			return false;
+		r->divergence = true;
+		r->divergence_class = "invariant";
+		r->cpu = cpu;
+		r->op_index = W->cur_op[cpu];
+		snprintf(r->message, sizeof(r->message), "invariant R%d: %s", n, why);
 		return false;
 	}
-	for (unsigned t = 0; t < window_tables(); t++) {
-		for (unsigned i = 0; i < WINDOW_PTES; i++) {
-			uint64_t gva = window_gva(t, i), spte, pfn;
-			struct orc_translation tr;
-			int level = 0;
+	for (uint32_t c = 0; c < W->nvcpus; c++) {
+		struct vcpu *v = &W->v[c];
 
-			if (W->stale[t][i])
-				continue;
-			spte = shadow_translate_peek(W->sim, &W->kvm, &W->vm, gva, &level);
-			if (!spte)
-				continue;
-			reference(gva, 0, &tr);
-			if (!tr.leaf)
-				return diverge("translation", "gva %llx is mapped by the shadow (spte %llx) "
-					       "but not by the guest", gva, spte);
-			if (!guest_gfn_to_pfn(&W->guest, tr.gpa >> PAGE_SHIFT, &pfn) ||
-			    leaf_pfn(spte, level, gva) != pfn)
-				return diverge("translation", "gva %llx: the shadow maps pfn %llx, not the "
-					       "guest's gfn", gva, leaf_pfn(spte, level, gva));
-			if ((spte & PT_WRITABLE_MASK) && !tr.writable && !tr.user)
-				return diverge("translation", "gva %llx: writable in the shadow (spte "
-					       "%llx), not for the guest", gva, spte);
-			if ((spte & PT_USER_MASK) && !tr.user)
-				return diverge("translation", "gva %llx: user in the shadow (spte %llx), "
-					       "supervisor for the guest", gva, spte);
+		for (unsigned t = 0; t < window_tables(v); t++) {
+			for (unsigned i = 0; i < WINDOW_PTES; i++) {
+				uint64_t gva = window_gva(v, t, i), spte;
+				int level = 0;
+
+				if (v->stale[t][i])
+					continue;
+				spte = shadow_translate_peek(W->sim, &W->kvm, &v->vm, gva, &level);
+				if (spte && !check_mapping(c, gva, leaf_pfn(spte, level, gva),
+							   spte & PT_WRITABLE_MASK,
+							   spte & PT_USER_MASK, "shadow"))
+					return false;
+			}
 		}
 	}
 	return true;
@@ -227,27 +490,83 @@ static bool check_translations(void)
 
 /* ---- the vCPU ---- */
 
-/*
- * The hardware walk of the shadow tables for one access: atomic 64-bit
- * loads, one step per level.  Returns the leaf spte if it allows the
- * access, else 0 with the #PF error code the CPU would report.
- */
-static int hw_walk_level;   /* level of the leaf the last hw_walk found */
-
-static uint64_t hw_walk(uint64_t gva, uint32_t access, uint32_t *pfec)
+static void tlb_flush(struct vcpu *v)
 {
-	struct kvm_vcpu_mmu *vm = &W->vm;
+	memset(v->tlb, 0, sizeof(v->tlb));
+}
+
+static struct tlb_entry *tlb_lookup(struct vcpu *v, uint64_t gva)
+{
+	for (uint32_t i = 0; i < TLB_ENTRIES; i++)
+		if (v->tlb[i].valid && v->tlb[i].page == gva >> PAGE_SHIFT)
+			return &v->tlb[i];
+	return NULL;
+}
+
+static void tlb_fill(struct vcpu *v, uint64_t gva, uint64_t pfn, bool w, bool u, bool nx)
+{
+	struct tlb_entry *e = tlb_lookup(v, gva);
+
+	if (!e) {
+		e = &v->tlb[v->tlb_next];
+		v->tlb_next = (v->tlb_next + 1) % TLB_ENTRIES;
+	}
+	*e = (struct tlb_entry){ true, gva >> PAGE_SHIFT, pfn, w, u, nx };
+}
+
+static bool permits(bool w, bool u, bool nx, uint32_t access, const struct vcpu *v)
+{
+	if ((access & PFERR_WRITE_MASK) && !w)
+		return false;
+	if ((access & PFERR_USER_MASK) && !u)
+		return false;
+	if ((access & PFERR_FETCH_MASK) && nx)
+		return false;
+	/*
+	 * The CPU runs the guest with the guest's CR4.SMEP (and with CR0.WP
+	 * set, which shadow paging needs): no supervisor fetch from a page
+	 * the shadow makes user-accessible.  Without guest paging SMEP is
+	 * inert.
+	 */
+	if ((access & PFERR_FETCH_MASK) && !(access & PFERR_USER_MASK) && u &&
+	    v->vm.ctx.cr4_smep && paging(v) != GUEST_PAGING_OFF)
+		return false;
+	return true;
+}
+
+enum guest_outcome { ACCESS_DONE, ACCESS_FAULT, ACCESS_EXIT };
+
+/*
+ * In guest mode: the TLB, else the hardware walk of the shadow tables
+ * (atomic 64-bit loads, each judged by the oracle).  An IPI makes the vCPU
+ * exit between two loads.  On success *pfn is the host frame used.
+ */
+static enum guest_outcome guest_run_access(struct vcpu *v, uint64_t gva, uint32_t access,
+					   uint64_t *pfn, uint32_t *pfec)
+{
+	struct kvm_vcpu_mmu *vm = &v->vm;
+	struct tlb_entry *e = tlb_lookup(v, gva);
 	uint64_t table = vm->root_hpa, spte = 0;
 	int level = vm->shadow_root_level;
-	bool writable = true, user = true;
+	bool w = true, u = true;
 
 	*pfec = access;
+	if (sim_ipi_pending(W->sim))
+		return ACCESS_EXIT;
+	if (e && permits(e->w, e->u, e->nx, access, v)) {
+		*pfn = e->pfn;
+		return ACCESS_DONE;
+	}
+	if (e)
+		e->valid = false;   /* a faulting access drops the entry */
 	if (table == INVALID_PAGE)
-		return 0;
+		return ACCESS_FAULT;
+	if (level == PT64_ROOT_LEVEL && vm->ctx.root_level < PT64_ROOT_LEVEL && !vm->direct_map)
+		level--;
 	if (level == PT32E_ROOT_LEVEL) {
 		table = vm->pae_root[(gva >> 30) & 3];
 		if (!(table & PT_PRESENT_MASK))
-			return 0;
+			return ACCESS_FAULT;
 		table &= PT64_BASE_ADDR_MASK;
 		level--;
 	}
@@ -255,168 +574,187 @@ static uint64_t hw_walk(uint64_t gva, uint32_t access, uint32_t *pfec)
 		uint32_t spi;
 		sim_addr sptep;
 
+		if (sim_ipi_pending(W->sim))
+			return ACCESS_EXIT;
 		if (!page_header_of_hpa(table, &spi))
-			return 0;
+			return ACCESS_FAULT;
 		sptep = sp_spt(spi) + 2 * (unsigned)((gva >> (12 + 9 * (level - 1))) & 511);
-		spte = sim_load64(W->sim, sptep);
-		if (!(spte & PT_PRESENT_MASK) || is_mmio_spte(&W->kvm, spte)) {
-			if (is_mmio_spte(&W->kvm, spte))
-				*pfec |= PFERR_PRESENT_MASK | PFERR_RSVD_MASK;
-			return 0;
+		spte = mmu_hw_walk_spte(&W->kvm, sptep);
+		if (W->res->divergence)
+			return ACCESS_EXIT;
+		if (is_mmio_spte(&W->kvm, spte)) {
+			*pfec |= PFERR_PRESENT_MASK | PFERR_RSVD_MASK;
+			return ACCESS_FAULT;
 		}
-		writable &= !!(spte & PT_WRITABLE_MASK);
-		user &= !!(spte & PT_USER_MASK);
-		hw_walk_level = level;
+		if (!(spte & PT_PRESENT_MASK))
+			return ACCESS_FAULT;
+		w &= !!(spte & PT_WRITABLE_MASK);
+		u &= !!(spte & PT_USER_MASK);
 		if (is_last_spte(spte, level))
 			break;
 		table = spte & PT64_BASE_ADDR_MASK;
 	}
 	*pfec |= PFERR_PRESENT_MASK;
-	if ((access & PFERR_WRITE_MASK) && !writable)
-		return 0;
-	if ((access & PFERR_USER_MASK) && !user)
-		return 0;
-	if ((access & PFERR_FETCH_MASK) && (spte & PT64_NX_MASK))
-		return 0;
-	/*
-	 * The CPU runs the guest with the guest's CR4.SMEP (and with CR0.WP
-	 * set, which shadow paging needs): no supervisor fetch from a page
-	 * the shadow makes user-accessible.  Without guest paging SMEP is
-	 * inert, as the architecture says (how vmx.c programs the real CR4
-	 * for such a guest is not modelled).
-	 */
-	if ((access & PFERR_FETCH_MASK) && !(access & PFERR_USER_MASK) && user &&
-	    W->vm.ctx.cr4_smep && paging() != GUEST_PAGING_OFF)
-		return 0;
-	return spte;
-}
-
-static void mark_all_stale(bool stale)
-{
-	memset(W->stale, stale, sizeof(W->stale));
-}
-
-/* mov cr3 / context reset: kvm_mmu_unload, then kvm_mmu_load. */
-static void reload_roots(bool free_first)
-{
-	sim_spin_lock(W->sim, MMU_ADDR_LOCK);
-	if (free_first)
-		mmu_free_roots_locked(&W->kvm, &W->sh, &W->vm);
-	if (W->vm.root_hpa == INVALID_PAGE) {
-		if (W->vm.direct_map)
-			mmu_alloc_direct_roots_locked(&W->kvm, &W->sh, &W->vm);
-		else
-			mmu_alloc_shadow_roots_locked(&W->kvm, &W->sh, &W->guest, &W->vm);
-	}
-	if (!W->vm.direct_map)
-		kvm_mmu_sync_roots_locked(&W->kvm, &W->sh, &W->guest, &W->vm);
-	sim_spin_unlock(W->sim, MMU_ADDR_LOCK);
-	mark_all_stale(false);
-}
-
-/* The PDPTEs a mov cr3 loads in PAE mode. */
-static void load_pdptrs(uint64_t pdptrs[4], uint64_t cr3)
-{
-	for (int i = 0; i < 4; i++) {
-		uint64_t v = 0;
-
-		read_guest(NULL, (cr3 & ~31ull) + 8 * (uint64_t)i, &v, 8);
-		pdptrs[i] = v;
-	}
-}
-
-static void set_mode(enum guest_paging m, bool wp, bool nx, bool smep)
-{
-	uint64_t pdptrs[4] = { 0 };
-
-	if (m == GUEST_PAGING_64 && W->kvm.width == MMU_HOST_32)
-		m = GUEST_PAGING_PAE;   /* a 32-bit host cannot run long mode */
-	sim_spin_lock(W->sim, MMU_ADDR_LOCK);
-	mmu_free_roots_locked(&W->kvm, &W->sh, &W->vm);
-	sim_spin_unlock(W->sim, MMU_ADDR_LOCK);
-	W->cr0_wp = wp;
-	W->nx = nx;
-	W->smep = smep;
-	if (m == GUEST_PAGING_PAE)
-		load_pdptrs(pdptrs, mode_cr3(m));
-	kvm_vcpu_mmu_set_paging(&W->vm, m, mode_cr3(m), pdptrs, nx, wp, smep, W->kvm.width);
-	reload_roots(false);
+	if (!permits(w, u, spte & PT64_NX_MASK, access, v))
+		return ACCESS_FAULT;
+	*pfn = leaf_pfn(spte, level, gva);
+	tlb_fill(v, gva, *pfn, w, u, spte & PT64_NX_MASK);
+	return ACCESS_DONE;
 }
 
 /*
- * One guest access: the hardware walk, and on a fault the MMU's handler,
- * until the access completes, the guest takes a #PF, or the access is
- * emulated.  Returns false on a divergence.
+ * Models: x86.c: vcpu_enter_guest(), the part around the MMU: requests
+ * (and kvm_mmu_reload), then mode = IN_GUEST_MODE, smp_mb, interrupts off,
+ * and a re-check of the mode and the requests.  False if the entry was
+ * cancelled.
  */
-static bool guest_access(uint64_t gva, uint32_t access, bool is_gpte_write, uint64_t wval,
-			 unsigned wbytes)
+static bool vcpu_enter_guest(uint32_t cpu)
 {
+	struct vcpu *v = &W->v[cpu];
+	struct sim *s = W->sim;
+
+	if (kvm_mmu_process_requests(&W->kvm, &W->sh, &W->guest, &v->vm))
+		tlb_flush(v);   /* kvm_x86_ops->tlb_flush */
+	sim_store32(s, MMU_ADDR_MODE + cpu, IN_GUEST_MODE);
+	v->guest_entry_step = sim_last_step(s);
+	/* We should set ->mode before check ->requests. */
+	sim_smp_mb(s);
+	sim_irq_disable(s);
+	if (sim_load32(s, MMU_ADDR_MODE + cpu) == EXITING_GUEST_MODE ||
+	    sim_load32(s, MMU_ADDR_REQ + cpu)) {
+		sim_store32(s, MMU_ADDR_MODE + cpu, OUTSIDE_GUEST_MODE);
+		sim_smp_wmb(s);
+		sim_irq_enable(s);
+		return false;
+	}
+	return true;
+}
+
+static void vcpu_exit_guest(uint32_t cpu)
+{
+	struct sim *s = W->sim;
+
+	sim_store32(s, MMU_ADDR_MODE + cpu, OUTSIDE_GUEST_MODE);
+	sim_smp_wmb(s);
+	sim_irq_enable(s);
+}
+
+/* The gfn whose host frame is pfn (window data frames and page tables). */
+static bool pfn_to_gfn(uint64_t pfn, uint64_t *gfn)
+{
+	for (uint64_t g = 0; g < 0x140; g++) {
+		uint64_t p;
+
+		if (host_gfn_to_pfn_peek(W->sim, &W->guest, g, &p) && p == pfn) {
+			*gfn = g;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A completed guest access through pfn: the checks, and the write itself. */
+static bool access_done(uint32_t cpu, uint64_t gva, uint32_t access, uint64_t pfn,
+			const struct orc_translation *tr, bool stale, bool is_gpte_write,
+			uint64_t wval, unsigned wbytes)
+{
+	uint64_t gfn;
+
+	if (!stale && !tr->ok)
+		return diverge("access", cpu, "gva %llx: the guest accessed it through host pfn "
+			       "%llx although its tables deny the access", gva, pfn);
+	if (!check_mapping(cpu, gva, pfn, access & PFERR_WRITE_MASK, access & PFERR_USER_MASK,
+			   "access"))
+		return false;
+	if (!(access & PFERR_WRITE_MASK) || !pfn_to_gfn(pfn, &gfn))
+		return true;
+	if (W->dirty_log_active && gfn < sizeof(W->written)) {
+		W->written[gfn] = 1;
+		W->written_op[gfn] = W->cur_op[cpu];
+	}
+	if (is_gpte_write) {
+		sim_addr a;
+
+		if (guest_gpa_addr(&W->guest, gfn << PAGE_SHIFT | (gva & 4095), &a)) {
+			sim_store32(W->sim, a, (uint32_t)wval);
+			if (wbytes == 8)
+				sim_store32(W->sim, a + 1, (uint32_t)(wval >> 32));
+		}
+	}
+	return true;
+}
+
+/*
+ * One guest access: enter the guest, run it on the TLB or the hardware
+ * walk, and on a fault run the MMU's handler outside the guest, until the
+ * access completes, the guest takes a #PF, or the access is emulated.
+ * Returns false on a divergence.
+ */
+static bool guest_access(uint32_t cpu, uint64_t gva, uint32_t access, bool is_gpte_write,
+			 uint64_t wval, unsigned wbytes)
+{
+	struct vcpu *v = &W->v[cpu];
 	unsigned acc = (access & PFERR_WRITE_MASK ? ORC_ACC_WRITE : 0) |
 		       (access & PFERR_USER_MASK ? ORC_ACC_USER : 0) |
 		       (access & PFERR_FETCH_MASK ? ORC_ACC_FETCH : 0);
 	struct orc_translation tr;
-	uint32_t pfec;
-	bool stale = false;
 
-	reference(gva, acc, &tr);
-	for (unsigned t = 0; t < window_tables(); t++)
-		for (unsigned i = 0; i < WINDOW_PTES; i++)
-			if (window_gva(t, i) == (gva & ~4095ull))
-				stale = W->stale[t][i];
 	for (int attempt = 0; attempt < RETRIES_MAX; attempt++) {
-		uint32_t guest_fault = 0;
-		uint64_t spte;
+		uint32_t pfec, guest_fault = 0;
+		enum guest_outcome out;
+		uint64_t pfn = 0;
+		bool stale;
 		int r;
 
-		/* Between the fault and the retried access the vCPU enters the guest again. */
-		if (attempt)
-			kvm_mmu_process_requests(&W->kvm, &W->sh, &W->guest, &W->vm);
-		spte = hw_walk(gva, access, &pfec);
-		if (spte) {
-			/* The access happens. */
-			if (!stale && !tr.ok)
-				return diverge("access", "gva %llx: the shadow allowed an access the "
-					       "guest's tables deny (spte %llx)", gva, spte);
-			if (is_gpte_write) {
-				sim_addr a;
-				uint64_t gpa = (leaf_pfn(spte, hw_walk_level, gva) -
-						W->guest.slots[0].pfn_base) << PAGE_SHIFT | (gva & 4095);
-
-				if (guest_gpa_addr(&W->guest, gpa, &a)) {
-					sim_store32(W->sim, a, (uint32_t)wval);
-					if (wbytes == 8)
-						sim_store32(W->sim, a + 1, (uint32_t)(wval >> 32));
-				}
-			}
-			return true;
-		}
-		if (W->vm.direct_map) {
-			/* nonpaging_map: 2M at most on this PAE shadow. */
-			int level = mapping_level(&W->sh, &W->guest, (gva & 0xffffffffull) >> PAGE_SHIFT);
-
-			if (level > PT_DIRECTORY_LEVEL)
-				level = PT_DIRECTORY_LEVEL;
-			sim_spin_lock(W->sim, MMU_ADDR_LOCK);
-			kvm_direct_map_locked(&W->kvm, &W->sh, &W->guest, &W->vm, gva & 0xffffffffull,
-					      access & PFERR_WRITE_MASK, level);
-			sim_spin_unlock(W->sim, MMU_ADDR_LOCK);
-			if (!gfn_to_memslot(&W->guest, (gva & 0xffffffffull) >> PAGE_SHIFT))
-				return true;   /* MMIO: emulated by userspace */
+		if (!vcpu_enter_guest(cpu))
 			continue;
+		stale = is_stale(v, gva);
+		reference(v, gva, acc, &tr);
+		out = guest_run_access(v, gva, access, &pfn, &pfec);
+		if (out == ACCESS_DONE) {
+			bool ok = access_done(cpu, gva, access, pfn, &tr, stale, is_gpte_write, wval,
+					      wbytes);
+
+			vcpu_exit_guest(cpu);
+			return ok;
 		}
-		r = kvm_shadow_page_fault(&W->kvm, &W->sh, &W->guest, &W->vm, gva, pfec,
-					  &guest_fault);
+		vcpu_exit_guest(cpu);
+		if (W->res->divergence)
+			return false;
+		if (out == ACCESS_EXIT)
+			continue;
+		if (v->vm.direct_map) {
+			r = nonpaging_page_fault(&W->kvm, &W->sh, &W->guest, &v->vm,
+						 gva & 0xffffffffull, pfec);
+		} else {
+			r = kvm_shadow_page_fault(&W->kvm, &W->sh, &W->guest, &v->vm, gva, pfec,
+						  &guest_fault);
+		}
+		if (W->res->divergence)
+			return false;
+		if (r == MMU_PF_BUG)
+			return diverge("mmio-pf-bug", cpu, "gva %llx: handle_mmio_page_fault found a "
+				       "present spte on a direct MMU (RET_MMIO_PF_BUG, error code %llx)",
+				       gva, pfec);
 		if (r == 0) {
 			/* The guest takes a #PF: the reference must agree. */
+			stale = is_stale(v, gva);
+			reference(v, gva, acc, &tr);
 			if (!stale && tr.ok)
-				return diverge("fault", "gva %llx: #PF %llx injected for an access the "
-					       "guest's tables allow", gva, guest_fault);
+				return diverge("fault", cpu, "gva %llx: #PF %llx injected for an access "
+					       "the guest's tables allow", gva, guest_fault);
 			if (!stale && guest_fault != tr.fault)
-				return diverge("fault", "gva %llx: #PF error code %llx injected",
+				return diverge("fault", cpu, "gva %llx: #PF error code %llx injected",
 					       gva, guest_fault);
 			return true;
 		}
-		if (r == 2 || !gfn_to_memslot(&W->guest, tr.gpa >> PAGE_SHIFT)) {
+		if (r == MMU_PF_EMULATE) {
+			stale = is_stale(v, gva);
+			reference(v, gva, acc, &tr);
+			if (!stale && tr.ok && gfn_to_memslot(&W->guest, tr.gpa >> PAGE_SHIFT) &&
+			    !is_gpte_write && !(access & PFERR_WRITE_MASK))
+				return diverge("emulate", cpu, "gva %llx: a read of RAM (gpa %llx) was "
+					       "sent to the emulator as MMIO", gva, tr.gpa);
 			/* Emulated: a write to a shadowed page table, or MMIO. */
 			if (is_gpte_write && tr.ok) {
 				sim_addr a;
@@ -426,23 +764,70 @@ static bool guest_access(uint64_t gva, uint32_t access, bool is_gpte_write, uint
 					if (wbytes == 8)
 						sim_store32(W->sim, a + 1, (uint32_t)(wval >> 32));
 				}
-				kvm_mmu_pte_write(&W->kvm, &W->sh, &W->guest, &W->vm, tr.gpa, wval,
+				kvm_mmu_pte_write(&W->kvm, &W->sh, &W->guest, &v->vm, tr.gpa, wval,
 						  (int)wbytes);
 			}
 			return true;
 		}
 	}
-	if (stale)
-		return true;
-	return diverge("no-progress", "gva %llx: access %llx still faults after the MMU fixed it "
-		       "four times", gva, access);
+	/* Other CPUs kept changing the tables: the guest would retry. */
+	return true;
 }
 
-static void op_gpte_write(const struct fz_op *op)
+static void reload_roots(uint32_t cpu, bool free_first)
 {
+	struct vcpu *v = &W->v[cpu];
+
+	if (free_first) {
+		sim_spin_lock(W->sim, MMU_ADDR_LOCK);
+		mmu_free_roots_locked(&W->kvm, &W->sh, &v->vm);
+		sim_spin_unlock(W->sim, MMU_ADDR_LOCK);
+	} else if (!v->vm.direct_map) {
+		/* Same cr3: kvm_mmu_sync_roots, and the cr3 load flushes the TLB. */
+		kvm_make_request(&W->kvm, KVM_REQ_MMU_SYNC, cpu);
+	}
+	kvm_make_request(&W->kvm, KVM_REQ_TLB_FLUSH, cpu);
+	clear_stale(v, -1, 0);
+}
+
+/* The PDPTEs a mov cr3 loads in PAE mode. */
+static void load_pdptrs(uint64_t pdptrs[4], uint64_t cr3)
+{
+	for (int i = 0; i < 4; i++) {
+		uint64_t val = 0;
+
+		read_guest(NULL, (cr3 & ~31ull) + 8 * (uint64_t)i, &val, 8);
+		pdptrs[i] = val;
+	}
+}
+
+static void set_mode(uint32_t cpu, enum guest_paging m, bool wp, bool nx, bool smep)
+{
+	struct vcpu *v = &W->v[cpu];
+	uint64_t pdptrs[4] = { 0 };
+
+	if (m == GUEST_PAGING_64 && W->kvm.width == MMU_HOST_32)
+		m = GUEST_PAGING_PAE;   /* a 32-bit host cannot run long mode */
+	sim_spin_lock(W->sim, MMU_ADDR_LOCK);
+	mmu_free_roots_locked(&W->kvm, &W->sh, &v->vm);
+	sim_spin_unlock(W->sim, MMU_ADDR_LOCK);
+	v->nx = nx;
+	if (m == GUEST_PAGING_PAE)
+		load_pdptrs(pdptrs, mode_cr3(v, m));
+	kvm_vcpu_mmu_set_paging(&v->vm, m, mode_cr3(v, m), pdptrs, nx, wp, smep, W->kvm.width);
+	v->vm.vcpu_id = cpu;
+	kvm_make_request(&W->kvm, KVM_REQ_TLB_FLUSH, cpu);
+	clear_stale(v, -1, 0);
+	if (W->gpte_writes_in_flight)
+		memset(v->stale, 1, sizeof(v->stale));
+}
+
+static void op_gpte_write(uint32_t cpu, const struct fz_op *op)
+{
+	struct vcpu *v = &W->v[cpu];
 	/* Entry a & 15 of one of the tables the window maps (window entries 12..15). */
 	unsigned which = 12 + ((op->a >> 4) & 3), index = op->a & 15;
-	bool two = paging() == GUEST_PAGING_32;
+	bool two = paging(v) == GUEST_PAGING_32;
 	unsigned bytes = two ? 4 : 8;
 	uint64_t flags = (op->b & 1 ? P : 0) | (op->b & 2 ? RW : 0) | (op->b & 4 ? US : 0) |
 			 (op->b & 8 ? A : 0) | (op->b & 16 ? D : 0) | (op->b & 32 ? XD : 0);
@@ -451,16 +836,21 @@ static void op_gpte_write(const struct fz_op *op)
 
 	if (two)
 		val &= 0xffffffffull;
-	if (paging() == GUEST_PAGING_OFF)
+	if (paging(v) == GUEST_PAGING_OFF)
 		return;
+	mark_all_stale();
+	W->gpte_writes_in_flight++;
 	/* A supervisor write through the window entry that maps the table. */
-	guest_access(window_gva(0, which) + index * bytes, PFERR_WRITE_MASK, true, val, bytes);
-	mark_all_stale(true);
+	guest_access(cpu, window_gva(v, 0, which) + index * bytes, PFERR_WRITE_MASK, true, val,
+		     bytes);
+	W->gpte_writes_in_flight--;
+	mark_all_stale();
 }
 
-static void run_op(const struct fz_op *op)
+static void run_vcpu_op(uint32_t cpu, const struct fz_op *op)
 {
-	unsigned t = (op->a >> 4) % window_tables(), i = op->a & 15;
+	struct vcpu *v = &W->v[cpu];
+	unsigned t = (op->a >> 4) % window_tables(v), i = op->a & 15;
 
 	switch (op->kind) {
 	case FZ_MMU_ACCESS: {
@@ -468,60 +858,180 @@ static void run_op(const struct fz_op *op)
 
 		if (op->b & 4)
 			access = (access & PFERR_USER_MASK) | PFERR_FETCH_MASK;
-		guest_access(window_gva(t, i), access, false, 0, 0);
+		guest_access(cpu, window_gva(v, t, i), access, false, 0, 0);
 		break;
 	}
 	case FZ_MMU_GPTE_WRITE:
-		op_gpte_write(op);
+		op_gpte_write(cpu, op);
 		break;
-	case FZ_MMU_INVLPG:
-		kvm_mmu_invlpg(&W->kvm, &W->sh, &W->guest, &W->vm, window_gva(t, i));
-		W->stale[t][i] = false;
+	case FZ_MMU_INVLPG: {
+		struct tlb_entry *e = tlb_lookup(v, window_gva(v, t, i));
+
+		kvm_mmu_invlpg(&W->kvm, &W->sh, &W->guest, &v->vm, window_gva(v, t, i));
+		if (e)
+			e->valid = false;   /* the guest's invlpg itself */
+		clear_stale(v, (int)t, (int)i);
 		break;
+	}
 	case FZ_MMU_MOV_CR3:
-		if (op->b & 1 && paging() == GUEST_PAGING_64) {
-			W->use_b = !W->use_b;
-			W->vm.ctx.cr3 = mode_cr3(GUEST_PAGING_64);
-			reload_roots(true);
-		} else if (paging() == GUEST_PAGING_PAE) {
+		if (op->b & 1 && paging(v) == GUEST_PAGING_64) {
+			v->use_b = !v->use_b;
+			v->vm.ctx.cr3 = mode_cr3(v, GUEST_PAGING_64);
+			reload_roots(cpu, true);
+		} else if (paging(v) == GUEST_PAGING_PAE) {
 			/* kvm_set_cr3 reloads the PDPTEs; new ones mean new roots. */
-			load_pdptrs(W->vm.ctx.pdptrs, W->vm.ctx.cr3);
-			reload_roots(true);
+			load_pdptrs(v->vm.ctx.pdptrs, v->vm.ctx.cr3);
+			reload_roots(cpu, true);
 		} else {
-			/* Same cr3: kvm_mmu_sync_roots and a flush. */
-			reload_roots(false);
+			reload_roots(cpu, false);
 		}
 		break;
 	case FZ_MMU_MODE:
-		set_mode((enum guest_paging)(op->a & 3), op->b & 1, op->b & 2, op->b & 4);
+		set_mode(cpu, (enum guest_paging)(op->a & 3), op->b & 1, op->b & 2, op->b & 4);
 		break;
 	default:
 		break;
 	}
 }
 
+/* ---- the host threads ---- */
+
+/* The guest frame a host operation acts on: a data page of the window. */
+static uint64_t host_op_gfn(const struct fz_op *op)
+{
+	unsigned i = op->a & 15;
+
+	if (i >= 12 || i == 10 || i == 9)
+		i %= 9;
+	return window_gfn((op->a >> 4) & 1, i, false);
+}
+
+/*
+ * The frame the host moves gfn to: the slot's own frame, or one with the
+ * same low 20 bits above a different 4 GiB boundary, or a different one.
+ */
+static uint64_t host_new_pfn(uint64_t gfn, uint8_t b)
+{
+	uint64_t linear = MEMSLOT_PFN_BASE + gfn;
+
+	switch (b & 3) {
+	case 0:
+		return linear;
+	case 1:
+		return 0x100000ull | (linear & 0xfffff);
+	case 2:
+		return 0x200000ull | (linear & 0xfffff);
+	default:
+		return 0x300000ull | ((gfn * 7 + 0x40) & 0xfffff);
+	}
+}
+
+/* The host pte of gfn now points at new_pfn (0 in the word means the linear frame). */
+static void host_set_pte(uint64_t gfn, uint64_t new_pfn)
+{
+	sim_store32(W->sim, MMU_ADDR_HOST_PTE + (sim_addr)gfn,
+		    new_pfn == MEMSLOT_PFN_BASE + gfn ? 0 : (uint32_t)new_pfn);
+}
+
+/* Dirty logging: every page written since logging began is reported or still set. */
+static bool check_dirty_log(uint32_t cpu, const uint32_t *reported)
+{
+	for (uint32_t g = 0; g < sizeof(W->written); g++) {
+		uint32_t bit = 1u << (g % 32);
+		bool set = sim_mem_peek32(W->sim, MMU_ADDR_DIRTY_BITMAP + g / 32) & bit;
+
+		if (!W->written[g])
+			continue;
+		if (reported[g / 32] & bit) {
+			W->written[g] = 0;
+			continue;
+		}
+		if (!set)
+			return diverge("dirty-log", cpu, "gfn %llx was written (by operation %llu) but "
+				       "get_dirty_log did not report it and its bit is clear", g,
+				       W->written_op[g]);
+	}
+	return true;
+}
+
+static void run_host_op(uint32_t cpu, const struct fz_op *op)
+{
+	uint64_t gfn = host_op_gfn(op), old_pfn, new_pfn = host_new_pfn(gfn, op->b);
+
+	host_gfn_to_pfn_peek(W->sim, &W->guest, gfn, &old_pfn);
+	switch (op->kind) {
+	case FZ_MMU_INVALIDATE:
+		kvm_mmu_notifier_invalidate_range_start(&W->kvm, &W->sh, &W->guest, gfn);
+		/* The old frame may be freed from here on: nobody may map it. */
+		if (new_pfn != old_pfn)
+			revoke_pfn(old_pfn, true);
+		revoke_pfn(new_pfn, false);
+		host_set_pte(gfn, new_pfn);
+		kvm_mmu_notifier_invalidate_range_end(&W->kvm, &W->sh);
+		break;
+	case FZ_MMU_CHANGE_PTE:
+		/* The host pte first (a KSM merge or COW break), then the notifier. */
+		revoke_pfn(new_pfn, false);
+		host_set_pte(gfn, new_pfn);
+		kvm_mmu_notifier_change_pte(&W->kvm, &W->sh, &W->guest, gfn, new_pfn, op->b & 4);
+		if (new_pfn != old_pfn)
+			revoke_pfn(old_pfn, true);
+		break;
+	case FZ_MMU_AGE:
+		if (op->b & 1)
+			kvm_mmu_notifier_test_young(&W->kvm, &W->sh, &W->guest, gfn);
+		else
+			kvm_mmu_notifier_clear_flush_young(&W->kvm, &W->sh, &W->guest, gfn);
+		break;
+	case FZ_MMU_DIRTY_LOG:
+		if (!(op->b & 1) || !W->guest.slots[0].dirty_log) {
+			if (!W->guest.slots[0].dirty_log) {
+				kvm_mmu_enable_dirty_log(&W->kvm, &W->sh, &W->guest);
+				W->dirty_log_active = true;
+			}
+		} else {
+			static uint32_t reported[MMU_DIRTY_BITMAP_WORDS];
+
+			kvm_vm_ioctl_get_dirty_log(&W->kvm, &W->sh, &W->guest, reported);
+			check_dirty_log(cpu, reported);
+		}
+		break;
+	case FZ_MMU_ZAP_ALL:
+		kvm_mmu_invalidate_zap_all_pages(&W->kvm, &W->sh);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- the CPUs ---- */
+
 static void mmu_cpu(struct sim *s, uint32_t cpu, void *arg)
 {
 	const struct fz_program *p = arg;
+	bool host = cpu >= W->nvcpus;
 
 	(void)s;
-	(void)cpu;
-	set_mode((enum guest_paging)(p->config_high & 3), p->config_high & 4, true, false);
-	/*
-	 * Checks run at VM entry, which is serializing: the vCPU's store
-	 * buffer is empty, so memory is what the next guest access sees.
-	 */
-	sim_smp_mb(W->sim);
-	if (!check_translations())
-		return;
+	if (!host) {
+		set_mode(cpu, (enum guest_paging)(p->config_high & 3), p->config_high & 4, true, false);
+		/* The first entry loads the roots. */
+		if (kvm_mmu_process_requests(&W->kvm, &W->sh, &W->guest, &W->v[cpu].vm))
+			tlb_flush(&W->v[cpu]);
+	}
 	for (uint32_t i = 0; i < p->ops_count; i++) {
-		W->res->op_index = i;
-		sim_note(W->sim, FZ_NOTE_OP, 0, i, p->ops[i].kind);
-		run_op(&p->ops[i]);
-		/* vcpu_enter_guest: the MMU requests posted during the exit. */
-		kvm_mmu_process_requests(&W->kvm, &W->sh, &W->guest, &W->vm);
-		sim_smp_mb(W->sim);
-		if (W->res->divergence || !check_translations())
+		const struct fz_op *op = &p->ops[i];
+
+		if (fz_mmu_op_is_host(op->kind) != host)
+			continue;
+		if (host ? (op->cpu & 1) != cpu - W->nvcpus : op->cpu != cpu)
+			continue;
+		W->cur_op[cpu] = i;
+		sim_note(W->sim, FZ_NOTE_OP, 0, i, op->kind);
+		if (host)
+			run_host_op(cpu, op);
+		else
+			run_vcpu_op(cpu, op);
+		if (W->res->divergence || !check_world(cpu))
 			return;
 	}
 }
@@ -530,29 +1040,59 @@ void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_opt
 		struct fz_result *out)
 {
 	static struct mmu_world world;
-	struct sim_config sc = { .cpus = 1, .mm = p->mm, .sched = p->sched_kind,
-				 .sched_bytes = p->sched, .sched_len = p->sched_len,
-				 .seed = p->seed, .log = o->log };
+	struct orc_config oc = { .phys_bits = MMU_PHYS_BITS, .mmio_enabled = true,
+				 .strict = o->strict };
+	struct sim_config sc = { .mm = p->mm, .sched = p->sched_kind, .sched_bytes = p->sched,
+				 .sched_len = p->sched_len, .seed = p->seed, .log = o->log };
 
 	W = &world;
 	W->sim = sim;
 	W->res = out;
 	W->prog = p;
-	W->use_b = false;
-	mark_all_stale(false);
+	W->nvcpus = p->cpus < 2 ? 2 : p->cpus > 4 ? 4 : p->cpus;
+	W->nhosts = 0;
+	for (uint32_t i = 0; i < p->ops_count; i++)
+		if (fz_mmu_op_is_host(p->ops[i].kind) && (p->ops[i].cpu & 1) + 1u > W->nhosts)
+			W->nhosts = (p->ops[i].cpu & 1) + 1u;
+	sc.cpus = W->nvcpus + W->nhosts;
+	W->gpte_writes_in_flight = 0;
+	W->revoked_count = 0;
+	W->dirty_log_active = false;
+	memset(W->written, 0, sizeof(W->written));
+	W->run++;
+	W->ids_used = 0;
+	W->untracked = 0;
+	W->commits_count = 0;
+	if (!W->orc_ready || W->orc.config.strict != oc.strict) {
+		orc_init(&W->orc, &oc);
+		W->orc_ready = true;
+	} else {
+		orc_reset(&W->orc);
+	}
 	sim_reset(sim, &sc);
-	mmu_init(&W->kvm, sim, p->width, o->mutant, NULL, NULL);
+	mmu_init(&W->kvm, sim, p->width, o->mutant, &observer, NULL);
+	W->kvm.nr_vcpus = W->nvcpus;
+	W->kvm.memslots_shared = true;
 	kvm_shadow_init(&W->sh);
+	W->sh.sim = sim;
+	memset(W->cur_op, 0, sizeof(W->cur_op));
 	guest_init(&W->guest);
-	guest_add_memslot(&W->guest, 0, MEMSLOT_PAGES, 0x7000000);
+	guest_add_memslot(&W->guest, 0, MEMSLOT_PAGES, MEMSLOT_PFN_BASE);
 	/* The host backs guest memory with 2M pages: large sptes are possible. */
 	W->guest.slots[0].host_level = PT_DIRECTORY_LEVEL;
-	kvm_vcpu_mmu_init(&W->vm, GUEST_PAGING_OFF, false, p->width);
+	for (uint32_t c = 0; c < W->nvcpus; c++) {
+		memset(&W->v[c], 0, sizeof(W->v[c]));
+		kvm_vcpu_mmu_init(&W->v[c].vm, GUEST_PAGING_OFF, false, p->width);
+		W->v[c].vm.vcpu_id = c;
+	}
 	build_guest_tables();
-	sim_spawn(sim, 0, mmu_cpu, (void *)p);
+	for (uint32_t c = 0; c < sc.cpus; c++)
+		sim_spawn(sim, c, mmu_cpu, (void *)p);
 	out->sim_result = sim_run(sim);
 	out->hash = sim_hash(sim);
 	out->steps = sim_steps(sim);
+	out->stats = W->orc.stats;
+	out->retries = W->kvm.read_retries;
 	if (!out->divergence_class)
 		out->divergence_class = "-";
 }

@@ -46,7 +46,9 @@ enum fz_target fz_target_by_name(const char *name)
 static const char *const mmu_op_names[FZ_MMU_OP_COUNT] = {
 	[FZ_MMU_ACCESS] = "access",   [FZ_MMU_GPTE_WRITE] = "gpte-write",
 	[FZ_MMU_INVLPG] = "invlpg",   [FZ_MMU_MOV_CR3] = "mov-cr3",
-	[FZ_MMU_MODE] = "mode",
+	[FZ_MMU_MODE] = "mode",       [FZ_MMU_INVALIDATE] = "invalidate",
+	[FZ_MMU_CHANGE_PTE] = "change-pte", [FZ_MMU_AGE] = "age",
+	[FZ_MMU_DIRTY_LOG] = "dirty-log", [FZ_MMU_ZAP_ALL] = "zap-all",
 };
 
 unsigned fz_target_op_count(enum fz_target t)
@@ -117,8 +119,6 @@ void fz_decode(enum fz_target target, const uint8_t *data, size_t size, struct f
 	p->cpus = 2 + ((config >> 3) & 3);
 	if (p->cpus > 4)
 		p->cpus = 4;
-	if (target == FZ_TARGET_MMU)
-		p->cpus = 1;   /* one vCPU */
 	/* Bits 5-7 mean something to the mmu target only; elsewhere they are ignored. */
 	p->config_high = target == FZ_TARGET_MMU ? config >> 5 : 0;
 	n = byte_at(data, size, 2) % (FZ_OPS_MAX + 1);
@@ -355,13 +355,8 @@ bool fz_program_parse(const char *text, struct fz_program *p, char *err, size_t 
 			else
 				return parse_fail(err, cap, n, "schedule must be preempt or bytes");
 		} else if (strcmp(words[0], "cpus") == 0 && count == 2) {
-			char lo = p->target == FZ_TARGET_MMU ? '1' : '2';
-			char hi = p->target == FZ_TARGET_MMU ? '1' : '4';
-
-			if (strlen(words[1]) != 1 || words[1][0] < lo || words[1][0] > hi)
-				return parse_fail(err, cap, n, p->target == FZ_TARGET_MMU
-								       ? "the mmu target has 1 cpu"
-								       : "cpus must be 2, 3 or 4");
+			if (strlen(words[1]) != 1 || words[1][0] < '2' || words[1][0] > '4')
+				return parse_fail(err, cap, n, "cpus must be 2, 3 or 4");
 			p->cpus = (uint32_t)(words[1][0] - '0');
 		} else if (strcmp(words[0], "paging") == 0 && (count == 2 || count == 3)) {
 			static const char *const modes[] = { "off", "32", "pae", "64" };
@@ -414,8 +409,6 @@ bool fz_program_parse(const char *text, struct fz_program *p, char *err, size_t 
 	}
 	if (!have_target)
 		return parse_fail(err, cap, n, "missing 'target' line");
-	if (p->target == FZ_TARGET_MMU)
-		p->cpus = 1;
 	for (uint32_t i = 0; i < p->ops_count; i++)
 		if (p->ops[i].cpu >= p->cpus)
 			return parse_fail(err, cap, n, "an operation names a CPU beyond 'cpus'");

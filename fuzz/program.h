@@ -10,7 +10,7 @@
  *                 bit 0     host width: 0 = 32-bit PAE, 1 = 64-bit
  *                 bit 1     memory model: 0 = x86-TSO, 1 = sequentially consistent
  *                 bit 2     schedule kind: 0 = preemption list, 1 = byte stream
- *                 bits 3-4  CPUs - 2 (2, 3, 4, 4)
+ *                 bits 3-4  CPUs - 2 (2, 3, 4, 4); the mmu target's vCPUs
  *                 bits 5-7  spte target: ignored; mmu target: bits 5-6 the
  *                           initial paging mode (off, 32-bit, PAE, long), bit 7 CR0.WP
  *   byte 2      number of operations, modulo FZ_OPS_MAX + 1
@@ -55,18 +55,33 @@ enum fz_target {
 };
 
 /*
- * Operations of the mmu target (one vCPU running a shadow-paging or
- * nonpaging guest).  Their fields: a selects a guest virtual address of the
- * guest's window (or a page-table entry), b an access type or a value.
+ * Operations of the mmu target: 2 to 4 vCPUs (the operation's cpu) and one
+ * or two host threads (host operations; cpu & 1 picks the thread).  Their
+ * fields: a selects a guest virtual address of the guest's window (or a
+ * page-table entry, or the guest frame a host operation acts on), b an
+ * access type or a value.
  */
 enum fz_mmu_op_kind {
+	/* vCPU operations */
 	FZ_MMU_ACCESS = 0,   /* the guest reads, writes or fetches (b: W=1 U=2 F=4) */
 	FZ_MMU_GPTE_WRITE,   /* the guest writes one of its page-table entries */
 	FZ_MMU_INVLPG,       /* invlpg */
 	FZ_MMU_MOV_CR3,      /* mov cr3: the same root (b&1 = 0) or the other one */
 	FZ_MMU_MODE,         /* a paging-mode change (a: mode, b: WP, NXE, SMEP) */
+	/* host-thread operations */
+	FZ_MMU_INVALIDATE,   /* invalidate_range_start, remap the frame, _end (b: new pfn) */
+	FZ_MMU_CHANGE_PTE,   /* remap the frame, then change_pte (b: new pfn, writable) */
+	FZ_MMU_AGE,          /* clear_flush_young (b&1 = 0) or test_young */
+	FZ_MMU_DIRTY_LOG,    /* enable dirty logging (b&1 = 0) or get_dirty_log */
+	FZ_MMU_ZAP_ALL,      /* kvm_mmu_invalidate_zap_all_pages */
 	FZ_MMU_OP_COUNT,
 };
+
+/* Host-thread operations run on the host threads, after the vCPUs. */
+static inline bool fz_mmu_op_is_host(unsigned kind)
+{
+	return kind >= FZ_MMU_INVALIDATE && kind < FZ_MMU_OP_COUNT;
+}
 
 enum fz_op_kind {
 	/* Under mmu_lock. */

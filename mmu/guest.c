@@ -132,12 +132,18 @@ bool guest_gfn_to_pfn(const struct kvm_guest *g, uint64_t gfn, uint64_t *pfn)
 }
 
 /* Models: virt/kvm/kvm_main.c: mark_page_dirty() */
-void mark_page_dirty(struct kvm_guest *g, uint64_t gfn)
+void mark_page_dirty(struct kvm *kvm, struct kvm_guest *g, uint64_t gfn)
 {
 	struct kvm_memory_slot *s = (struct kvm_memory_slot *)gfn_to_memslot(g, gfn);
+	uint64_t rel;
 
-	if (s && s->dirty_log)
-		s->dirty_pages++;
+	if (!s || !s->dirty_log)
+		return;
+	s->dirty_pages++;
+	rel = gfn - s->base_gfn;
+	/* set_bit_le: an atomic or.  Only memslot 0 has a bitmap in sim memory. */
+	if (s == &g->slots[0] && rel < MMU_DIRTY_BITMAP_WORDS * 32)
+		sim_or32(kvm->sim, MMU_ADDR_DIRTY_BITMAP + (sim_addr)(rel / 32), 1u << (rel % 32));
 }
 
 /* ---- context tables ---- */
@@ -426,7 +432,7 @@ static int update_accessed_dirty_bits(struct kvm *kvm, struct kvm_guest *g,
 		ret = cmpxchg_gpte(kvm, g, t, w->pte_gpa[level - 1], orig_pte, pte);
 		if (ret)
 			return ret;
-		mark_page_dirty(g, w->table_gfn[level - 1]);
+		mark_page_dirty(kvm, g, w->table_gfn[level - 1]);
 		/*
 		 * 3.11 stores into ptes[level], one above the entry it
 		 * updated; for the top level that is past ptes[] (here: the

@@ -129,7 +129,7 @@ bool guest_peek_gpa(const struct sim *s, const struct kvm_guest *g, uint64_t gpa
 void guest_init_entry(struct sim *s, struct kvm_guest *g, uint64_t gfn, unsigned index, uint64_t v,
 		      unsigned bytes);
 /* mark_page_dirty(): count the page in its memslot's dirty log, if logging. */
-void mark_page_dirty(struct kvm_guest *g, uint64_t gfn);
+void mark_page_dirty(struct kvm *kvm, struct kvm_guest *g, uint64_t gfn);
 /* gfn_to_pfn: the host pfn, or false for an MMIO hole. */
 bool guest_gfn_to_pfn(const struct kvm_guest *g, uint64_t gfn, uint64_t *pfn);
 

@@ -11,8 +11,16 @@
  * Memory layout (sim/ word addresses):
  *   MMU_ADDR_LOCK              kvm->mmu_lock
  *   MMU_ADDR_MODE + vcpu       vcpu->mode
+ *   MMU_ADDR_REQ + vcpu        vcpu->requests (KVM_REQ_* bits)
+ *   MMU_ADDR_TLBS_DIRTY        kvm->tlbs_dirty
+ *   MMU_ADDR_NOTIFIER_SEQ      kvm->mmu_notifier_seq
+ *   MMU_ADDR_NOTIFIER_COUNT    kvm->mmu_notifier_count
+ *   MMU_ADDR_MEMSLOTS_GEN      kvm_memslots(kvm)->generation
  *   MMU_ADDR_COUNT + sp        sp->clear_spte_count
+ *   MMU_ADDR_DIRTY_BITMAP      memslot 0's dirty bitmap (one bit per gfn)
  *   MMU_ADDR_SPT + sp * 1024   sp->spt: 512 sptes, low word then high word
+ *   MMU_ADDR_HOST_PTE + gfn    the host pte of guest frame gfn (0: the slot's
+ *                              linear pfn; else the pfn the host remapped it to)
  */
 #ifndef SPTERACE_MMU_MMU_H
 #define SPTERACE_MMU_MMU_H
@@ -51,8 +59,24 @@
 
 #define MMU_ADDR_LOCK 0u
 #define MMU_ADDR_MODE 8u
+#define MMU_ADDR_REQ 16u
+#define MMU_ADDR_TLBS_DIRTY 24u
+#define MMU_ADDR_NOTIFIER_SEQ 25u
+#define MMU_ADDR_NOTIFIER_COUNT 26u
+#define MMU_ADDR_MEMSLOTS_GEN 27u
 #define MMU_ADDR_COUNT 32u
+#define MMU_ADDR_DIRTY_BITMAP 128u
+#define MMU_DIRTY_BITMAP_WORDS 128u   /* 4096 gfns */
 #define MMU_ADDR_SPT 256u
+#define MMU_ADDR_HOST_PTE 90112u
+#define MMU_HOST_PTES 4096u
+
+/* vcpu->requests bits (kvm_host.h) */
+enum {
+	KVM_REQ_TLB_FLUSH = 0,
+	KVM_REQ_MMU_RELOAD,
+	KVM_REQ_MMU_SYNC,
+};
 #define MMU_SP_WORDS (2 * MMU_SPTES_PER_SP)
 
 /* vcpu->mode values (include/linux/kvm_host.h) */
@@ -78,6 +102,13 @@ enum mmu_mutant {
 	MMU_MUTANT_SET_SPTE_LOW_FIRST,
 	MMU_MUTANT_READER_NO_LOW_RECHECK,
 	MMU_MUTANT_READER_NO_COUNT_RECHECK,
+	/* Mutants of the full model (mmu target). */
+	MMU_MUTANT_SET_PTE_RMAPP_NO_CLEAR,
+	MMU_MUTANT_LOCKLESS_BEGIN_NO_MB,
+	MMU_MUTANT_ZAP_NO_WAIT_WALKERS,
+	MMU_MUTANT_FAST_PF_INDIRECT,
+	MMU_MUTANT_VOLATILE_IGNORES_LOCKLESS_W,
+	MMU_MUTANT_NOTIFIER_NO_RETRY,
 	MMU_MUTANT_COUNT,
 };
 
@@ -144,6 +175,11 @@ struct mmu_observer {
 	/* A lockless read or snapshot over [start, end] returned value. */
 	void (*read)(void *ctx, sim_addr sptep, enum mmu_read_kind kind, uint64_t start,
 		     uint64_t end, uint64_t value);
+	/*
+	 * Optional: shadow page `sp` was just allocated (its sptes were
+	 * zeroed privately), so the history of its sptes starts again.
+	 */
+	void (*page_alloc)(void *ctx, uint32_t sp);
 };
 
 struct kvm {
@@ -151,9 +187,13 @@ struct kvm {
 	enum mmu_host_width width;
 	enum mmu_mutant mutant;
 	uint64_t shadow_mmio_mask;
-	uint32_t mmio_generation;   /* kvm_current_mmio_generation() */
+	uint32_t mmio_generation;   /* kvm_current_mmio_generation(), unless memslots_shared */
+	bool memslots_shared;       /* the memslots generation is a sim word (mmu target) */
 	const struct mmu_observer *obs;
 	void *obs_ctx;
+	uint32_t nr_vcpus;          /* vCPU i runs on simulated CPU i */
+	/* Step of each vCPU's walk_shadow_page_lockless_begin mode store (for checks). */
+	uint64_t lockless_begin_step[MMU_VCPUS_MAX];
 	/* Counters: private to the lock holder or to one CPU, never shared. */
 	uint64_t read_retries;
 	uint64_t pfn_dirty_marks, pfn_accessed_marks, page_dirty_marks;
@@ -177,6 +217,8 @@ bool spte_has_volatile_bits(const struct kvm *kvm, uint64_t spte);
 uint64_t spte_to_pfn(uint64_t spte);
 uint64_t make_mmio_spte(const struct kvm *kvm, uint64_t gfn, unsigned access, uint32_t gen);
 uint32_t get_mmio_spte_generation(uint64_t spte);
+/* kvm_current_mmio_generation(): one load of the memslots generation when shared. */
+uint32_t kvm_current_mmio_generation(struct kvm *kvm);
 
 /* Writers: the caller holds mmu_lock. */
 void mmu_spte_set(struct kvm *kvm, sim_addr sptep, uint64_t new_spte);
@@ -196,6 +238,11 @@ uint64_t mmu_spte_read_locked(struct kvm *kvm, sim_addr sptep);
 void walk_shadow_page_lockless_begin(struct kvm *kvm, uint32_t vcpu);
 void walk_shadow_page_lockless_end(struct kvm *kvm, uint32_t vcpu);
 uint64_t mmu_spte_get_lockless(struct kvm *kvm, sim_addr sptep);
+/*
+ * fast_pf_fix_direct_spte's cmpxchg64 adding W; true if it succeeded (the
+ * caller marks the gfn dirty).
+ */
+bool fast_pf_cmpxchg_w(struct kvm *kvm, sim_addr sptep, uint64_t spte);
 /* fast_page_fault on one leaf spte of a direct page; returns its verdict. */
 bool fast_page_fault_spte(struct kvm *kvm, uint32_t vcpu, sim_addr sptep);
 /* A hardware page walker's atomic 64-bit load of an spte. */

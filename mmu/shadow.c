@@ -338,10 +338,81 @@ static void drop_spte(struct kvm *kvm, struct kvm_shadow *sh, sim_addr sptep)
 		rmap_remove(sh, sptep);
 }
 
-/* Models: kvm_main.c: kvm_flush_remote_tlbs() -- counted; the IPIs come with issue 5. */
-static void kvm_flush_remote_tlbs(struct kvm_shadow *sh)
+/* ---- requests and remote flushes (kvm_main.c, x86.c) ---- */
+
+/* Models: kvm_host.h: kvm_make_request(): set_bit on vcpu->requests. */
+void kvm_make_request(struct kvm *kvm, unsigned req, uint32_t vcpu)
 {
+	sim_or32(kvm->sim, MMU_ADDR_REQ + vcpu, 1u << req);
+}
+
+/* Models: kvm_host.h: kvm_check_request(): test_bit, then clear_bit if set. */
+bool kvm_check_request(struct kvm *kvm, unsigned req, uint32_t vcpu)
+{
+	if (!(sim_load32(kvm->sim, MMU_ADDR_REQ + vcpu) & (1u << req)))
+		return false;
+	sim_and32(kvm->sim, MMU_ADDR_REQ + vcpu, ~(1u << req));
+	return true;
+}
+
+/* Models: mmu.c: kvm_mmu_flush_tlb(): a local flush at the next guest entry. */
+static void kvm_mmu_flush_tlb(struct kvm *kvm, const struct kvm_vcpu_mmu *vm)
+{
+	if (vm)
+		kvm_make_request(kvm, KVM_REQ_TLB_FLUSH, vm->vcpu_id);
+}
+
+/*
+ * Models: kvm_main.c: make_all_cpus_request().  For each vCPU: set the
+ * request bit, smp_mb, and (not for the caller's own vCPU) move it from
+ * IN_GUEST_MODE to EXITING_GUEST_MODE with a cmpxchg; every vCPU whose mode
+ * was not OUTSIDE_GUEST_MODE (in the guest, or a lockless walker) gets an
+ * IPI, and smp_call_function_many waits until each has taken it.  A
+ * lockless walker runs with interrupts off, so the wait lasts until its
+ * walk is over.  Returns whether any IPI was sent.
+ */
+static bool make_all_cpus_request(struct kvm *kvm, unsigned req)
+{
+	struct sim *s = kvm->sim;
+	uint32_t me = sim_current_cpu(s), mask = 0;
+
+	for (uint32_t v = 0; v < kvm->nr_vcpus; v++) {
+		kvm_make_request(kvm, req, v);
+		/* Set ->requests bit before we read ->mode. */
+		sim_smp_mb(s);
+		if (v != me && sim_cmpxchg32(s, MMU_ADDR_MODE + v, IN_GUEST_MODE,
+					     EXITING_GUEST_MODE) != OUTSIDE_GUEST_MODE)
+			mask |= 1u << v;
+	}
+	if (!mask)
+		return false;
+	sim_ipi(s, mask);
+	return true;
+}
+
+/* Models: kvm_main.c: kvm_flush_remote_tlbs() */
+static void kvm_flush_remote_tlbs(struct kvm *kvm, struct kvm_shadow *sh)
+{
+	struct sim *s = kvm->sim;
+	uint32_t dirty_count = sim_load32(s, MMU_ADDR_TLBS_DIRTY);
+
+	sim_smp_mb(s);
 	sh->remote_flushes++;
+	make_all_cpus_request(kvm, KVM_REQ_TLB_FLUSH);
+	sim_cmpxchg32(s, MMU_ADDR_TLBS_DIRTY, dirty_count, 0);
+}
+
+/* Models: kvm_main.c: kvm_reload_remote_mmus() */
+static void kvm_reload_remote_mmus(struct kvm *kvm, struct kvm_shadow *sh)
+{
+	sh->reload_requests++;
+	make_all_cpus_request(kvm, KVM_REQ_MMU_RELOAD);
+}
+
+/* kvm->tlbs_dirty++ (under mmu_lock: a plain increment). */
+static void tlbs_dirty_inc(struct kvm *kvm)
+{
+	sim_store32(kvm->sim, MMU_ADDR_TLBS_DIRTY, sim_load32(kvm->sim, MMU_ADDR_TLBS_DIRTY) + 1);
 }
 
 /* ---- shadow pages ---- */
@@ -380,6 +451,7 @@ static uint32_t kvm_mmu_alloc_page(struct kvm_shadow *sh, sim_addr parent_pte, b
 			continue;
 		memset(sp, 0, sizeof(*sp));
 		sp->allocated = true;
+		sh->alloc_gen[i]++;
 		sp->link_seq = ++sh->link_seq;   /* list_add: newest at the head */
 		mmu_page_add_parent_pte(sh, i, parent_pte);
 		sh->n_used_mmu_pages++;
@@ -438,11 +510,55 @@ static bool has_wrprotected_page(struct kvm_shadow *sh, uint64_t gfn, int level)
 static bool __drop_large_spte(struct kvm *kvm, struct kvm_shadow *sh, sim_addr sptep);
 
 /* Models: mmu.c: host_mapping_level(): the size of the host page backing gfn. */
-static int host_mapping_level(const struct kvm_guest *g, uint64_t gfn)
+static int host_mapping_level(const struct kvm_shadow *sh, const struct kvm_guest *g,
+			      uint64_t gfn)
+{
+	const struct sim *host_sim = sh->sim;
+	const struct kvm_memory_slot *slot = gfn_to_memslot(g, gfn);
+	uint64_t first = gfn & ~511ull;
+
+	if (!slot)
+		return PT_PAGE_TABLE_LEVEL;
+	/* A page the host remapped is a 4K page: its 2M page was split first. */
+	if (slot->host_level > PT_PAGE_TABLE_LEVEL && host_sim && slot == &g->slots[0])
+		for (uint64_t f = first; f < first + 512 && f < MMU_HOST_PTES; f++)
+			if (sim_mem_peek32(host_sim, MMU_ADDR_HOST_PTE + (sim_addr)f))
+				return PT_PAGE_TABLE_LEVEL;
+	return slot->host_level;
+}
+
+bool host_gfn_to_pfn_peek(const struct sim *s, const struct kvm_guest *g, uint64_t gfn,
+			  uint64_t *pfn)
 {
 	const struct kvm_memory_slot *slot = gfn_to_memslot(g, gfn);
 
-	return slot ? slot->host_level : PT_PAGE_TABLE_LEVEL;
+	if (!slot)
+		return false;
+	*pfn = slot->pfn_base + (gfn - slot->base_gfn);
+	if (slot == &g->slots[0] && gfn < MMU_HOST_PTES) {
+		uint32_t w = sim_mem_peek32(s, MMU_ADDR_HOST_PTE + (sim_addr)gfn);
+
+		if (w)
+			*pfn = w;
+	}
+	return true;
+}
+
+bool host_gfn_to_pfn(struct kvm *kvm, const struct kvm_guest *g, uint64_t gfn, uint64_t *pfn)
+{
+	const struct kvm_memory_slot *slot = gfn_to_memslot(g, gfn);
+
+	if (!slot)
+		return false;
+	*pfn = slot->pfn_base + (gfn - slot->base_gfn);
+	if (slot == &g->slots[0] && gfn < MMU_HOST_PTES) {
+		uint32_t w;
+
+		w = sim_load32(kvm->sim, MMU_ADDR_HOST_PTE + (sim_addr)gfn);
+		if (w)
+			*pfn = w;
+	}
+	return true;
 }
 
 /*
@@ -452,7 +568,7 @@ static int host_mapping_level(const struct kvm_guest *g, uint64_t gfn)
  */
 int mapping_level(struct kvm_shadow *sh, const struct kvm_guest *g, uint64_t large_gfn)
 {
-	int host_level = host_mapping_level(g, large_gfn), level, max_level;
+	int host_level = host_mapping_level(sh, g, large_gfn), level, max_level;
 
 	if (host_level == PT_PAGE_TABLE_LEVEL)
 		return host_level;
@@ -626,7 +742,7 @@ static int __kvm_sync_page(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gu
 		kvm_mmu_prepare_zap_page(kvm, sh, spi);
 		return 1;
 	}
-	vm->tlb_flush_requested = true;   /* kvm_mmu_flush_tlb */
+	kvm_mmu_flush_tlb(kvm, vm);
 	return 0;
 }
 
@@ -651,7 +767,7 @@ static void kvm_sync_pages(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gu
 	}
 	kvm_mmu_commit_zap_page(kvm, sh);
 	if (flush)
-		vm->tlb_flush_requested = true;
+		kvm_mmu_flush_tlb(kvm, vm);
 }
 
 /*
@@ -700,7 +816,7 @@ static uint32_t kvm_mmu_get_page(struct kvm_vcpu_mmu *vm, struct kvm *kvm,
 		}
 		mmu_page_add_parent_pte(sh, i, parent_pte);
 		if (sp->unsync_children) {
-			vm->mmu_sync_requested = true;   /* KVM_REQ_MMU_SYNC */
+			kvm_make_request(kvm, KVM_REQ_MMU_SYNC, vm->vcpu_id);
 			kvm_mmu_mark_parents_unsync(sh, i);
 		} else if (sp->unsync) {
 			kvm_mmu_mark_parents_unsync(sh, i);
@@ -713,7 +829,7 @@ static uint32_t kvm_mmu_get_page(struct kvm_vcpu_mmu *vm, struct kvm *kvm,
 	sh->pages[spi].role = role;
 	if (!direct) {
 		if (rmap_write_protect(kvm, sh, gfn))
-			kvm_flush_remote_tlbs(sh);
+			kvm_flush_remote_tlbs(kvm, sh);
 		if (level > PT_PAGE_TABLE_LEVEL && need_sync)
 			kvm_sync_pages(kvm, sh, g, vm, gfn);
 		account_shadowed(sh, gfn, +1);
@@ -721,6 +837,8 @@ static uint32_t kvm_mmu_get_page(struct kvm_vcpu_mmu *vm, struct kvm *kvm,
 	sh->pages[spi].mmu_valid_gen = sh->mmu_valid_gen;
 	/* init_shadow_page_table: nobody can reach the page yet. */
 	sim_mem_private_zero(kvm->sim, sp_spt(spi), MMU_SP_WORDS);
+	if (kvm->obs && kvm->obs->page_alloc)
+		kvm->obs->page_alloc(kvm->obs_ctx, spi);
 	return spi;
 }
 
@@ -805,7 +923,7 @@ static int kvm_mmu_prepare_zap_page(struct kvm *kvm, struct kvm_shadow *sh, uint
 		/* Still a root: back to the head of active_mmu_pages; vCPUs reload. */
 		sp->link_seq = ++sh->link_seq;
 		if (!sp->role.invalid && !is_obsolete_sp(sh, sp))
-			sh->reload_requests++;   /* kvm_reload_remote_mmus() */
+			kvm_reload_remote_mmus(kvm, sh);
 	}
 	sp->role.invalid = 1;
 	return 1;
@@ -823,8 +941,13 @@ static void kvm_mmu_commit_zap_page(struct kvm *kvm, struct kvm_shadow *sh)
 		any |= sh->pages[i].zapped;
 	if (!any)
 		return;
+	/*
+	 * Wait for all vcpus to exit guest mode and/or lockless shadow page
+	 * table walks.
+	 */
 	sim_smp_mb(kvm->sim);
-	kvm_flush_remote_tlbs(sh);
+	if (kvm->mutant != MMU_MUTANT_ZAP_NO_WAIT_WALKERS)
+		kvm_flush_remote_tlbs(kvm, sh);
 	for (uint32_t i = 0; i < MMU_SP_MAX; i++) {
 		struct kvm_mmu_page *sp = &sh->pages[i];
 
@@ -832,6 +955,7 @@ static void kvm_mmu_commit_zap_page(struct kvm *kvm, struct kvm_shadow *sh)
 			continue;
 		assert(!sp->parent_ptes);
 		memset(sp, 0, sizeof(*sp));   /* kvm_mmu_free_page */
+		sh->freed_step[i] = sim_steps(kvm->sim);
 	}
 }
 
@@ -853,9 +977,23 @@ int kvm_mmu_unprotect_page_locked(struct kvm *kvm, struct kvm_shadow *sh, struct
 	return r;
 }
 
-/* Models: mmu.c: kvm_unmap_rmapp() for every level of one gfn. */
+static bool kvm_unmap_gfn_locked_noflush(struct kvm *kvm, struct kvm_shadow *sh,
+					 struct kvm_guest *g, uint64_t gfn);
+
+/* Models: mmu.c: kvm_unmap_rmapp() for every level of one gfn, and a flush. */
 bool kvm_unmap_gfn_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 			  uint64_t gfn)
+{
+	bool need_flush = kvm_unmap_gfn_locked_noflush(kvm, sh, g, gfn);
+
+	if (need_flush)
+		kvm_flush_remote_tlbs(kvm, sh);
+	return need_flush;
+}
+
+/* kvm_unmap_hva(): kvm_unmap_rmapp on every level; the caller flushes. */
+static bool kvm_unmap_gfn_locked_noflush(struct kvm *kvm, struct kvm_shadow *sh,
+					 struct kvm_guest *g, uint64_t gfn)
 {
 	bool need_flush = false;
 
@@ -869,8 +1007,6 @@ bool kvm_unmap_gfn_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 			need_flush = true;
 		}
 	}
-	if (need_flush)
-		kvm_flush_remote_tlbs(sh);
 	return need_flush;
 }
 
@@ -893,7 +1029,7 @@ static bool __drop_large_spte(struct kvm *kvm, struct kvm_shadow *sh, sim_addr s
 static void drop_large_spte(struct kvm *kvm, struct kvm_shadow *sh, sim_addr sptep)
 {
 	if (__drop_large_spte(kvm, sh, sptep))
-		kvm_flush_remote_tlbs(sh);
+		kvm_flush_remote_tlbs(kvm, sh);
 }
 
 /*
@@ -945,10 +1081,10 @@ static int set_spte(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 		}
 	}
 	if (pte_access & ACC_WRITE_MASK)
-		mark_page_dirty(g, gfn);
+		mark_page_dirty(kvm, g, gfn);
 set_pte:
 	if (mmu_spte_update(kvm, sptep, spte))
-		kvm_flush_remote_tlbs(sh);
+		kvm_flush_remote_tlbs(kvm, sh);
 	return ret;
 }
 
@@ -969,10 +1105,10 @@ static void mmu_set_spte(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gues
 			if (!page_header_of_hpa(old & PT64_BASE_ADDR_MASK, &child))
 				assert(0);
 			drop_parent_pte(kvm, sh, child, sptep);
-			kvm_flush_remote_tlbs(sh);
+			kvm_flush_remote_tlbs(kvm, sh);
 		} else if (pfn != spte_to_pfn(old)) {
 			drop_spte(kvm, sh, sptep);
-			kvm_flush_remote_tlbs(sh);
+			kvm_flush_remote_tlbs(kvm, sh);
 		} else {
 			was_rmapped = true;
 		}
@@ -981,8 +1117,7 @@ static void mmu_set_spte(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gues
 		     host_writable)) {
 		if (write_fault && emulate)
 			*emulate = 1;
-		if (vm)
-			vm->tlb_flush_requested = true;   /* kvm_mmu_flush_tlb */
+		kvm_mmu_flush_tlb(kvm, vm);
 	}
 	old = mmu_spte_read_locked(kvm, sptep);
 	if (is_mmio_spte(kvm, old) && emulate)
@@ -1097,17 +1232,15 @@ static void shadow_walk_next(struct shadow_walk *it, uint64_t spte)
  * Models: mmu.c: __direct_map() (3.11: no drop_large_spte on the way down;
  * that came with 404381c5839d in 2014).
  */
-int kvm_direct_map_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
-			  struct kvm_vcpu_mmu *vm, uint64_t gpa, bool write, int level)
+static int __direct_map(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+			struct kvm_vcpu_mmu *vm, uint64_t gpa, bool write, int level, uint64_t gfn,
+			uint64_t pfn)
 {
 	struct shadow_walk it;
-	uint64_t gfn = gpa >> PAGE_SHIFT, pfn;
 
-	if (!guest_gfn_to_pfn(g, gfn, &pfn))
-		return 0;   /* an MMIO hole: handle_abnormal_pfn caches it, no spte here */
-	make_mmu_pages_available_locked(kvm, sh);
-	gfn &= ~((1ull << ((level - 1) * 9)) - 1);
-	pfn &= ~((1ull << ((level - 1) * 9)) - 1);
+	(void)gpa;
+	if (pfn != KVM_PFN_NOSLOT)
+		pfn &= ~((1ull << ((level - 1) * 9)) - 1);
 	for (shadow_walk_init(&it, vm, gfn << PAGE_SHIFT); shadow_walk_okay(&it);) {
 		uint64_t spte;
 
@@ -1129,6 +1262,223 @@ int kvm_direct_map_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 		shadow_walk_next(&it, spte);
 	}
 	return 0;
+}
+
+int kvm_direct_map_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+			  struct kvm_vcpu_mmu *vm, uint64_t gpa, bool write, int level)
+{
+	uint64_t gfn = gpa >> PAGE_SHIFT, pfn;
+
+	if (!host_gfn_to_pfn_peek(kvm->sim, g, gfn, &pfn))
+		return 0;   /* an MMIO hole: handle_abnormal_pfn caches it, no spte here */
+	make_mmu_pages_available_locked(kvm, sh);
+	gfn &= ~((1ull << ((level - 1) * 9)) - 1);
+	return __direct_map(kvm, sh, g, vm, gpa, write, level, gfn, pfn);
+}
+
+/* ---- lockless walkers: fast page fault and the MMIO walk ---- */
+
+/*
+ * Models: kvm_host.h: mmu_notifier_retry(): under mmu_lock, an invalidate
+ * is in progress or one completed since mmu_seq was sampled.
+ */
+static bool mmu_notifier_retry(struct kvm *kvm, uint32_t mmu_seq)
+{
+	if (kvm->mutant == MMU_MUTANT_NOTIFIER_NO_RETRY)
+		return false;
+	if (sim_load32(kvm->sim, MMU_ADDR_NOTIFIER_COUNT))
+		return true;
+	sim_smp_rmb(kvm->sim);
+	return sim_load32(kvm->sim, MMU_ADDR_NOTIFIER_SEQ) != mmu_seq;
+}
+
+/* mmu_seq = kvm->mmu_notifier_seq; smp_rmb(); */
+static uint32_t mmu_notifier_seq_sample(struct kvm *kvm)
+{
+	uint32_t seq = sim_load32(kvm->sim, MMU_ADDR_NOTIFIER_SEQ);
+
+	sim_smp_rmb(kvm->sim);
+	return seq;
+}
+
+/* Models: mmu.c: page_fault_can_be_fast() */
+static bool page_fault_can_be_fast(uint32_t error_code)
+{
+	/* An MMIO spte with a stale generation must take the slow path. */
+	if (error_code & PFERR_RSVD_MASK)
+		return false;
+	/* Only a write-protection fault on a present spte is fixed here. */
+	if (!(error_code & PFERR_PRESENT_MASK) || !(error_code & PFERR_WRITE_MASK))
+		return false;
+	return true;
+}
+
+/*
+ * Models: mmu.c: fast_page_fault(): for_each_shadow_entry_lockless reads
+ * every level with mmu_spte_get_lockless and follows the value it read;
+ * a write-protected leaf that is locklessly modifiable gets W by cmpxchg64
+ * (fast_pf_fix_direct_spte), and its gfn is marked dirty.
+ */
+static bool fast_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+			    struct kvm_vcpu_mmu *vm, uint64_t gva, int level, uint32_t error_code)
+{
+	struct shadow_walk it;
+	bool ret = false;
+	uint64_t spte = 0;
+	sim_addr sptep = 0;
+
+	if (!page_fault_can_be_fast(error_code))
+		return false;
+	walk_shadow_page_lockless_begin(kvm, vm->vcpu_id);
+	for (shadow_walk_init(&it, vm, gva); shadow_walk_okay(&it);) {
+		sptep = it.sptep;
+		spte = mmu_spte_get_lockless(kvm, sptep);
+		if (!is_shadow_present_pte(kvm, spte) || it.level < level)
+			break;
+		shadow_walk_next(&it, spte);
+	}
+	/* If the mapping has been changed, let the vcpu fault on the same address again. */
+	if (!is_shadow_present_pte(kvm, spte)) {   /* !is_rmap_spte */
+		ret = true;
+		goto exit;
+	}
+	if (!is_last_spte(spte, level))
+		goto exit;
+	/* A spurious fault from a lazily flushed TLB. */
+	if (is_writable_pte(spte)) {
+		ret = true;
+		goto exit;
+	}
+	if (!spte_is_locklessly_modifiable(spte))
+		goto exit;
+	/* fast_pf_fix_direct_spte: sp->gfn + index for a direct page. */
+	{
+		uint32_t spi = page_header_of_sptep(sptep);
+		uint64_t gfn = kvm_mmu_page_get_gfn(sh, spi, sptep_index(sptep));
+
+		if (fast_pf_cmpxchg_w(kvm, sptep, spte))
+			mark_page_dirty(kvm, g, gfn);
+		ret = true;
+	}
+exit:
+	walk_shadow_page_lockless_end(kvm, vm->vcpu_id);
+	return ret;
+}
+
+/* Models: mmu.c: walk_shadow_page_get_mmio_spte(): stop at the first non-present value. */
+static uint64_t walk_shadow_page_get_mmio_spte(struct kvm *kvm, struct kvm_vcpu_mmu *vm,
+					       uint64_t addr)
+{
+	struct shadow_walk it;
+	uint64_t spte = 0;
+
+	walk_shadow_page_lockless_begin(kvm, vm->vcpu_id);
+	for (shadow_walk_init(&it, vm, addr); shadow_walk_okay(&it);) {
+		spte = mmu_spte_get_lockless(kvm, it.sptep);
+		if (!is_shadow_present_pte(kvm, spte))
+			break;
+		shadow_walk_next(&it, spte);
+	}
+	walk_shadow_page_lockless_end(kvm, vm->vcpu_id);
+	return spte;
+}
+
+/* Models: x86.h: vcpu_cache_mmio_info() */
+static void vcpu_cache_mmio_info(struct kvm_vcpu_mmu *vm, uint64_t gva, uint64_t gfn,
+				 unsigned access)
+{
+	vm->mmio_gva = gva & ~4095ull;
+	vm->mmio_access = access;
+	vm->mmio_gfn = gfn;
+}
+
+/* Models: mmu.c: quickly_check_mmio_pf() (vcpu_match_mmio_gpa / _gva). */
+static bool quickly_check_mmio_pf(const struct kvm_vcpu_mmu *vm, uint64_t addr, bool direct)
+{
+	if (direct)
+		return vm->mmio_gfn && vm->mmio_gfn == addr >> PAGE_SHIFT;
+	return vm->mmio_gva && vm->mmio_gva == (addr & ~4095ull);
+}
+
+int handle_mmio_page_fault_common(struct kvm *kvm, struct kvm_shadow *sh,
+				  struct kvm_vcpu_mmu *vm, uint64_t addr, bool direct)
+{
+	uint64_t spte;
+
+	(void)sh;
+	if (quickly_check_mmio_pf(vm, addr, direct))
+		return MMU_PF_EMULATE;
+	spte = walk_shadow_page_get_mmio_spte(kvm, vm, addr);
+	if (is_mmio_spte(kvm, spte)) {
+		uint64_t gfn = (spte & ((1ull << MMU_PHYS_BITS) - 1) & ~kvm->shadow_mmio_mask &
+				PT64_BASE_ADDR_MASK) >> PAGE_SHIFT;
+		unsigned access = (unsigned)(spte & (PT_WRITABLE_MASK | PT_USER_MASK));
+
+		/* check_mmio_spte */
+		if (get_mmio_spte_generation(spte) != kvm_current_mmio_generation(kvm))
+			return 0;   /* RET_MMIO_PF_INVALID */
+		vcpu_cache_mmio_info(vm, direct ? 0 : addr, gfn, access);
+		return MMU_PF_EMULATE;
+	}
+	/* check_direct_spte_mmio_pf: only a zapped (zero) spte is fine. */
+	if (direct && spte != 0)
+		return MMU_PF_BUG;
+	/* The page table was zapped by another CPU: fault again. */
+	return MMU_PF_RETRY;
+}
+
+/* Models: mmu.c: mapping_level_dirty_bitmap() */
+static bool mapping_level_dirty_bitmap(const struct kvm_guest *g, uint64_t gfn)
+{
+	const struct kvm_memory_slot *slot = gfn_to_memslot(g, gfn);
+
+	return !slot || slot->dirty_log;
+}
+
+int nonpaging_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+			 struct kvm_vcpu_mmu *vm, uint64_t gva, uint32_t error_code)
+{
+	uint64_t gfn = gva >> PAGE_SHIFT, pfn;
+	bool write = error_code & PFERR_WRITE_MASK, force_pt_level;
+	uint32_t mmu_seq;
+	int level, r;
+
+	assert(vm->direct_map);
+	if (error_code & PFERR_RSVD_MASK) {
+		/* handle_mmio_page_fault(..., direct = true) */
+		r = handle_mmio_page_fault_common(kvm, sh, vm, gva, true);
+		if (r)
+			return r;   /* RET_MMIO_PF_EMULATE, _RETRY or _BUG */
+	}
+	/* nonpaging_map */
+	force_pt_level = mapping_level_dirty_bitmap(g, gfn);
+	if (!force_pt_level) {
+		level = mapping_level(sh, g, gfn);
+		/* This path builds a PAE shadow page table: 2M at most. */
+		if (level > PT_DIRECTORY_LEVEL)
+			level = PT_DIRECTORY_LEVEL;
+		gfn &= ~((1ull << ((level - 1) * 9)) - 1);
+	} else {
+		level = PT_PAGE_TABLE_LEVEL;
+	}
+	if (fast_page_fault(kvm, sh, g, vm, gva, level, error_code))
+		return MMU_PF_RETRY;
+	mmu_seq = mmu_notifier_seq_sample(kvm);
+	if (!host_gfn_to_pfn(kvm, g, gfn, &pfn)) {
+		/* handle_abnormal_pfn: cache the MMIO info, then map an MMIO spte. */
+		pfn = KVM_PFN_NOSLOT;
+		vcpu_cache_mmio_info(vm, gva, gva >> PAGE_SHIFT, ACC_ALL);
+	}
+	sim_spin_lock(kvm->sim, MMU_ADDR_LOCK);
+	if (mmu_notifier_retry(kvm, mmu_seq)) {
+		sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
+		return MMU_PF_RETRY;
+	}
+	make_mmu_pages_available_locked(kvm, sh);
+	r = __direct_map(kvm, sh, g, vm, gva, write, level, gfn, pfn);
+	sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
+	(void)r;
+	return pfn == KVM_PFN_NOSLOT ? MMU_PF_EMULATE : MMU_PF_RETRY;
 }
 
 /* ---- shadow paging: FNAME(page_fault), FNAME(fetch), sync ---- */
@@ -1242,7 +1592,7 @@ static int sync_page(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g
 			continue;
 		gpte = guest_read_gpte(kvm, g, first_pte_gpa + (uint64_t)i * bytes, bytes);
 		if (prefetch_invalid_gpte(kvm, sh, vm, spte, gpte)) {
-			sh->tlbs_dirty++;
+			tlbs_dirty_inc(kvm);
 			continue;
 		}
 		gfn = (gpte & (bytes == 4 ? 0xfffff000ull : PT64_BASE_ADDR_MASK)) >> PAGE_SHIFT;
@@ -1261,7 +1611,7 @@ static int sync_page(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g
 		}
 		if (gfn != sp->gfns[i]) {
 			drop_spte(kvm, sh, spte);
-			sh->tlbs_dirty++;
+			tlbs_dirty_inc(kvm);
 			continue;
 		}
 		nr_present++;
@@ -1369,7 +1719,7 @@ static void mmu_sync_children(struct kvm *kvm, struct kvm_shadow *sh, struct kvm
 		for (int k = 0; k < n; k++)
 			protected |= rmap_write_protect(kvm, sh, sh->pages[pages[k]].gfn);
 		if (protected)
-			kvm_flush_remote_tlbs(sh);
+			kvm_flush_remote_tlbs(kvm, sh);
 		for (int k = 0; k < n; k++)
 			if (sh->pages[pages[k]].allocated && !sh->pages[pages[k]].zapped)
 				__kvm_sync_page(kvm, sh, g, vm, pages[k], true);
@@ -1377,27 +1727,45 @@ static void mmu_sync_children(struct kvm *kvm, struct kvm_shadow *sh, struct kvm
 	}
 }
 
-void kvm_mmu_process_requests(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+bool kvm_mmu_process_requests(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 			      struct kvm_vcpu_mmu *vm)
 {
-	bool reload = vm->reloads_seen != sh->reload_requests;
+	struct sim *s = kvm->sim;
+	uint32_t v = vm->vcpu_id;
+	bool flush = false;
 
-	if (!reload && !vm->mmu_sync_requested)
-		return;
-	sim_spin_lock(kvm->sim, MMU_ADDR_LOCK);
-	if (reload) {
-		/* KVM_REQ_MMU_RELOAD: kvm_mmu_unload now, kvm_mmu_reload below. */
-		vm->reloads_seen = sh->reload_requests;
-		mmu_free_roots_locked(kvm, sh, vm);
+	if (sim_load32(s, MMU_ADDR_REQ + v)) {
+		if (kvm_check_request(kvm, KVM_REQ_MMU_RELOAD, v)) {
+			/* kvm_mmu_unload -> mmu_free_roots */
+			sim_spin_lock(s, MMU_ADDR_LOCK);
+			mmu_free_roots_locked(kvm, sh, vm);
+			sim_spin_unlock(s, MMU_ADDR_LOCK);
+		}
+		if (kvm_check_request(kvm, KVM_REQ_MMU_SYNC, v) && !vm->direct_map) {
+			sim_spin_lock(s, MMU_ADDR_LOCK);
+			kvm_mmu_sync_roots_locked(kvm, sh, g, vm);
+			sim_spin_unlock(s, MMU_ADDR_LOCK);
+		}
+		if (kvm_check_request(kvm, KVM_REQ_TLB_FLUSH, v))
+			flush = true;   /* kvm_x86_ops->tlb_flush */
+	}
+	/* kvm_mmu_reload -> kvm_mmu_load */
+	if (vm->root_hpa == INVALID_PAGE) {
+		sim_spin_lock(s, MMU_ADDR_LOCK);
+		make_mmu_pages_available_locked(kvm, sh);
 		if (vm->direct_map)
 			mmu_alloc_direct_roots_locked(kvm, sh, vm);
 		else
 			mmu_alloc_shadow_roots_locked(kvm, sh, g, vm);
+		sim_spin_unlock(s, MMU_ADDR_LOCK);
+		if (!vm->direct_map) {
+			sim_spin_lock(s, MMU_ADDR_LOCK);
+			kvm_mmu_sync_roots_locked(kvm, sh, g, vm);
+			sim_spin_unlock(s, MMU_ADDR_LOCK);
+		}
+		flush = true;   /* set_cr3 loads the new root: a TLB flush */
 	}
-	if (!vm->direct_map)
-		kvm_mmu_sync_roots_locked(kvm, sh, g, vm);   /* kvm_mmu_load syncs too */
-	vm->mmu_sync_requested = false;
-	sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
+	return flush;
 }
 
 void kvm_mmu_sync_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
@@ -1405,9 +1773,9 @@ void kvm_mmu_sync_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kv
 {
 	uint32_t spi;
 
-	vm->mmu_sync_requested = false;
 	if (vm->root_hpa == INVALID_PAGE)
 		return;
+	vm->mmio_gva = 0;   /* vcpu_clear_mmio_info(vcpu, ~0ul) */
 	if (vm->shadow_root_level == PT64_ROOT_LEVEL) {
 		if (page_header_of_hpa(vm->root_hpa, &spi))
 			mmu_sync_children(kvm, sh, g, vm, spi);
@@ -1456,7 +1824,7 @@ static void validate_direct_spte(struct kvm *kvm, struct kvm_shadow *sh, sim_add
 		if (sh->pages[child].role.access == direct_access)
 			return;
 		drop_parent_pte(kvm, sh, child, sptep);
-		kvm_flush_remote_tlbs(sh);
+		kvm_flush_remote_tlbs(kvm, sh);
 	}
 }
 
@@ -1606,7 +1974,19 @@ int kvm_shadow_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 	int r, level = PT_PAGE_TABLE_LEVEL;
 	uint64_t pfn;
 
+	uint32_t mmu_seq;
+
 	assert(!vm->direct_map);
+	if (error_code & PFERR_RSVD_MASK) {
+		/* handle_mmio_page_fault(..., direct = mmu_is_nested = false) */
+		r = handle_mmio_page_fault_common(kvm, sh, vm, addr, false);
+		if (r)
+			return r;
+	}
+	/* The mutant lets the direct-map fast path loose on indirect pages. */
+	if (kvm->mutant == MMU_MUTANT_FAST_PF_INDIRECT &&
+	    fast_page_fault(kvm, sh, g, vm, addr, PT_PAGE_TABLE_LEVEL, error_code))
+		return MMU_PF_RETRY;
 	/* FNAME(walk_addr), without mmu_lock. */
 	if (!guest_walk_addr(kvm, g, &vm->ctx, &walker, addr, error_code)) {
 		*guest_fault = walker.fault_error_code;   /* inject_page_fault */
@@ -1628,8 +2008,12 @@ int kvm_shadow_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 			level = walker.level;
 		walker.gfn &= ~((1ull << ((level - 1) * 9)) - 1);
 	}
-	if (!guest_gfn_to_pfn(g, walker.gfn, &pfn))
-		pfn = KVM_PFN_NOSLOT;   /* handle_abnormal_pfn caches the MMIO info */
+	mmu_seq = mmu_notifier_seq_sample(kvm);
+	if (!host_gfn_to_pfn(kvm, g, walker.gfn, &pfn)) {
+		/* handle_abnormal_pfn caches the MMIO info */
+		pfn = KVM_PFN_NOSLOT;
+		vcpu_cache_mmio_info(vm, addr, walker.gfn, walker.pte_access);
+	}
 	/* CR0.WP = 0: a supervisor write through a read-only gpte. */
 	if (write_fault && !(walker.pte_access & ACC_WRITE_MASK) && !vm->ctx.cr0_wp &&
 	    !user_fault && pfn != KVM_PFN_NOSLOT) {
@@ -1639,10 +2023,14 @@ int kvm_shadow_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 			walker.pte_access &= ~ACC_EXEC_MASK;
 	}
 	sim_spin_lock(kvm->sim, MMU_ADDR_LOCK);
+	if (mmu_notifier_retry(kvm, mmu_seq)) {
+		sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
+		return MMU_PF_RETRY;
+	}
 	make_mmu_pages_available_locked(kvm, sh);
 	r = fetch(kvm, sh, g, vm, addr, &walker, write_fault, level, pfn, true);
 	sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
-	return r ? 2 : 1;
+	return r ? MMU_PF_EMULATE : MMU_PF_RETRY;
 }
 
 /* ---- page recycling, emulated pte writes, invlpg ---- */
@@ -1801,9 +2189,9 @@ void kvm_mmu_pte_write(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest 
 	/* mmu_pte_write_flush_tlb */
 	if (!zap_page) {
 		if (remote_flush)
-			kvm_flush_remote_tlbs(sh);
+			kvm_flush_remote_tlbs(kvm, sh);
 		else if (local_flush)
-			vm->tlb_flush_requested = true;
+			kvm_mmu_flush_tlb(kvm, vm);
 	}
 	kvm_mmu_commit_zap_page(kvm, sh);
 	sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
@@ -1816,9 +2204,12 @@ void kvm_mmu_invlpg(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 	int bytes = gpte_bytes(vm);
 
 	if (vm->direct_map || vm->root_hpa == INVALID_PAGE) {
-		vm->tlb_flush_requested = true;
+		kvm_mmu_flush_tlb(kvm, vm);
 		return;
 	}
+	/* vcpu_clear_mmio_info(vcpu, gva) */
+	if (vm->mmio_gva == (gva & ~4095ull))
+		vm->mmio_gva = 0;
 	sim_spin_lock(kvm->sim, MMU_ADDR_LOCK);
 	/* Models: FNAME(invlpg)() */
 	for (shadow_walk_init(&it, vm, gva); shadow_walk_okay(&it);) {
@@ -1833,7 +2224,7 @@ void kvm_mmu_invlpg(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 				break;
 			pte_gpa = get_level1_sp_gpa(vm, sp) + (uint64_t)sptep_index(it.sptep) * bytes;
 			if (mmu_page_zap_pte(kvm, sh, spi, it.sptep))
-				kvm_flush_remote_tlbs(sh);
+				kvm_flush_remote_tlbs(kvm, sh);
 			gpte = guest_read_gpte(kvm, g, pte_gpa, bytes);
 			prefetch_gpte(kvm, sh, g, vm, spi, it.sptep, gpte);   /* FNAME(update_pte) */
 			spte = mmu_spte_read_locked(kvm, it.sptep);
@@ -1843,7 +2234,241 @@ void kvm_mmu_invlpg(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 		shadow_walk_next(&it, spte);
 	}
 	sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
-	vm->tlb_flush_requested = true;   /* kvm_mmu_invlpg: kvm_mmu_flush_tlb */
+	kvm_mmu_flush_tlb(kvm, vm);   /* kvm_mmu_invlpg */
+}
+
+/* ---- MMU notifiers (kvm_main.c handlers, mmu.c rmap callbacks) ---- */
+
+/* kvm_handle_hva: the rmap heads of gfn at every level. */
+static unsigned long *rmap_of(struct kvm_shadow *sh, uint64_t gfn, int level)
+{
+	return gfn_to_rmap(sh, gfn, level, false);
+}
+
+void kvm_mmu_notifier_invalidate_range_start(struct kvm *kvm, struct kvm_shadow *sh,
+					     struct kvm_guest *g, uint64_t gfn)
+{
+	struct sim *s = kvm->sim;
+	bool need_tlb_flush;
+
+	sim_spin_lock(s, MMU_ADDR_LOCK);
+	/*
+	 * The count of active invalidates stops every page fault from
+	 * installing an spte of the range until invalidate_range_end.
+	 */
+	sim_store32(s, MMU_ADDR_NOTIFIER_COUNT, sim_load32(s, MMU_ADDR_NOTIFIER_COUNT) + 1);
+	need_tlb_flush = kvm_unmap_gfn_locked_noflush(kvm, sh, g, gfn);
+	/* We've to flush the tlb before the pages can be freed. */
+	if (need_tlb_flush || sim_load32(s, MMU_ADDR_TLBS_DIRTY))
+		kvm_flush_remote_tlbs(kvm, sh);
+	sim_spin_unlock(s, MMU_ADDR_LOCK);
+}
+
+void kvm_mmu_notifier_invalidate_range_end(struct kvm *kvm, struct kvm_shadow *sh)
+{
+	struct sim *s = kvm->sim;
+
+	(void)sh;
+	sim_spin_lock(s, MMU_ADDR_LOCK);
+	/*
+	 * This sequence increase will notify the kvm page fault that the
+	 * page that is going to be mapped in the spte could have been freed.
+	 */
+	sim_store32(s, MMU_ADDR_NOTIFIER_SEQ, sim_load32(s, MMU_ADDR_NOTIFIER_SEQ) + 1);
+	sim_smp_wmb(s);
+	/* The above sequence increase must be visible before the count decrease. */
+	sim_store32(s, MMU_ADDR_NOTIFIER_COUNT, sim_load32(s, MMU_ADDR_NOTIFIER_COUNT) - 1);
+	sim_spin_unlock(s, MMU_ADDR_LOCK);
+}
+
+/*
+ * Models: mmu.c: kvm_set_pte_rmapp() over the rmap of gfn at every level,
+ * called by kvm_mmu_notifier_change_pte() after it bumped mmu_notifier_seq;
+ * one flush after the whole rmap.
+ */
+void kvm_mmu_notifier_change_pte(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+				 uint64_t gfn, uint64_t new_pfn, bool writable)
+{
+	struct sim *s = kvm->sim;
+	bool need_flush = false;
+
+	(void)g;
+	sim_spin_lock(s, MMU_ADDR_LOCK);
+	sim_store32(s, MMU_ADDR_NOTIFIER_SEQ, sim_load32(s, MMU_ADDR_NOTIFIER_SEQ) + 1);
+	for (int level = PT_PAGE_TABLE_LEVEL; level < PT_PAGE_TABLE_LEVEL + KVM_NR_PAGE_SIZES;
+	     level++) {
+		unsigned long *rmapp = rmap_of(sh, gfn, level);
+		uint32_t n = 0;
+		sim_addr sptep;
+
+		while (rmapp && (sptep = pte_list_nth(sh, *rmapp, n))) {
+			need_flush = true;
+			if (writable || level > PT_PAGE_TABLE_LEVEL) {
+				/*
+				 * drop_spte; a large spte is dropped too (the host
+				 * split its huge page before remapping one 4K page).
+				 */
+				drop_spte(kvm, sh, sptep);
+				continue;   /* rmap_get_first again */
+			}
+			kvm_set_pte_rmapp_one(kvm, sptep, new_pfn, false);
+			n++;
+		}
+	}
+	if (need_flush)
+		kvm_flush_remote_tlbs(kvm, sh);
+	sim_spin_unlock(s, MMU_ADDR_LOCK);
+}
+
+/* Models: kvm_mmu_notifier_clear_flush_young() -> kvm_age_rmapp() at every level. */
+bool kvm_mmu_notifier_clear_flush_young(struct kvm *kvm, struct kvm_shadow *sh,
+					struct kvm_guest *g, uint64_t gfn)
+{
+	bool young = false;
+
+	(void)g;
+	sim_spin_lock(kvm->sim, MMU_ADDR_LOCK);
+	for (int level = PT_PAGE_TABLE_LEVEL; level < PT_PAGE_TABLE_LEVEL + KVM_NR_PAGE_SIZES;
+	     level++) {
+		unsigned long *rmapp = rmap_of(sh, gfn, level);
+		sim_addr sptep;
+
+		for (uint32_t n = 0; rmapp && (sptep = pte_list_nth(sh, *rmapp, n)); n++)
+			young |= kvm_age_rmapp_one(kvm, sptep);
+	}
+	if (young)
+		kvm_flush_remote_tlbs(kvm, sh);
+	sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
+	return young;
+}
+
+/* Models: kvm_mmu_notifier_test_young() -> kvm_test_age_rmapp(): reads only. */
+bool kvm_mmu_notifier_test_young(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+				 uint64_t gfn)
+{
+	bool young = false;
+
+	(void)g;
+	sim_spin_lock(kvm->sim, MMU_ADDR_LOCK);
+	for (int level = PT_PAGE_TABLE_LEVEL; level < PT_PAGE_TABLE_LEVEL + KVM_NR_PAGE_SIZES;
+	     level++) {
+		unsigned long *rmapp = rmap_of(sh, gfn, level);
+		sim_addr sptep;
+
+		for (uint32_t n = 0; rmapp && (sptep = pte_list_nth(sh, *rmapp, n)); n++)
+			young |= !!(mmu_spte_read_locked(kvm, sptep) & PT_ACCESSED_MASK);
+	}
+	sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
+	return young;
+}
+
+/* ---- dirty logging ---- */
+
+/*
+ * Models: x86.c: kvm_arch_commit_memory_region() with KVM_MEM_LOG_DIRTY_PAGES
+ * -> mmu.c: kvm_mmu_slot_remove_write_access(): write-protect every spte of
+ * the slot at every level (large ones are dropped), one flush at the end.
+ */
+void kvm_mmu_enable_dirty_log(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g)
+{
+	struct kvm_memory_slot *slot = &g->slots[0];
+	bool flush = false;
+
+	if (slot->dirty_log)
+		return;
+	slot->dirty_log = true;   /* the new memslots, published before the commit */
+	sim_spin_lock(kvm->sim, MMU_ADDR_LOCK);
+	for (uint32_t i = 0; i < RMAP_SLOTS; i++) {
+		struct kvm_rmap_entry *e = &sh->rmap[i];
+		uint64_t gfn = e->key & ((1ull << 56) - 1);
+
+		if (!e->key || !e->head || gfn < slot->base_gfn ||
+		    gfn >= slot->base_gfn + slot->npages)
+			continue;
+		flush |= __rmap_write_protect(kvm, sh, &e->head, false);
+	}
+	(void)flush;
+	kvm_flush_remote_tlbs(kvm, sh);
+	sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
+}
+
+/*
+ * Models: x86.c: kvm_vm_ioctl_get_dirty_log(): per bitmap word, xchg it
+ * with 0 and write-protect its gfns (kvm_mmu_write_protect_pt_masked, 4K
+ * rmaps), all under mmu_lock, and flush before unlocking (6dbf79e7164e).
+ */
+void kvm_vm_ioctl_get_dirty_log(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+				uint32_t *out)
+{
+	struct sim *s = kvm->sim;
+	const struct kvm_memory_slot *slot = &g->slots[0];
+	bool is_dirty = false;
+
+	memset(out, 0, MMU_DIRTY_BITMAP_WORDS * sizeof(*out));
+	if (!slot->dirty_log)
+		return;
+	sim_spin_lock(s, MMU_ADDR_LOCK);
+	for (uint32_t i = 0; i < MMU_DIRTY_BITMAP_WORDS; i++) {
+		uint32_t mask;
+
+		if (!sim_mem_chunk_written(s, MMU_ADDR_DIRTY_BITMAP + i))
+			break;   /* the bitmap was never written: all zero, no step needed */
+		if (!sim_load32(s, MMU_ADDR_DIRTY_BITMAP + i))
+			continue;
+		is_dirty = true;
+		mask = sim_xchg32(s, MMU_ADDR_DIRTY_BITMAP + i, 0);
+		out[i] = mask;
+		for (uint32_t b = 0; b < 32; b++) {
+			unsigned long *rmapp;
+
+			if (!(mask >> b & 1))
+				continue;
+			rmapp = rmap_of(sh, slot->base_gfn + i * 32 + b, PT_PAGE_TABLE_LEVEL);
+			if (rmapp)
+				__rmap_write_protect(kvm, sh, rmapp, false);
+		}
+	}
+	if (is_dirty)
+		kvm_flush_remote_tlbs(kvm, sh);
+	sim_spin_unlock(s, MMU_ADDR_LOCK);
+}
+
+/* ---- fast zap of all pages (3.11) ---- */
+
+/* Models: mmu.c: kvm_zap_obsolete_pages(), oldest first; no lock break in this small pool. */
+static void kvm_zap_obsolete_pages(struct kvm *kvm, struct kvm_shadow *sh)
+{
+	for (;;) {
+		int oldest = -1;
+
+		for (uint32_t i = 0; i < MMU_SP_MAX; i++) {
+			const struct kvm_mmu_page *sp = &sh->pages[i];
+
+			if (!sp->allocated || sp->zapped || !is_obsolete_sp(sh, sp) ||
+			    sp->role.invalid)
+				continue;
+			if (oldest < 0 || sp->link_seq < sh->pages[oldest].link_seq)
+				oldest = (int)i;
+		}
+		if (oldest < 0)
+			break;
+		kvm_mmu_prepare_zap_page(kvm, sh, (uint32_t)oldest);
+	}
+	/* Lockless walkers may still be inside the zapped pages. */
+	kvm_mmu_commit_zap_page(kvm, sh);
+}
+
+void kvm_mmu_invalidate_zap_all_pages(struct kvm *kvm, struct kvm_shadow *sh)
+{
+	sim_spin_lock(kvm->sim, MMU_ADDR_LOCK);
+	sh->mmu_valid_gen++;
+	/*
+	 * Notify all vcpus to reload its shadow page table and flush TLB,
+	 * under mmu_lock, or a vcpu could purge its root but miss the flush.
+	 */
+	kvm_reload_remote_mmus(kvm, sh);
+	kvm_zap_obsolete_pages(kvm, sh);
+	sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
 }
 
 /* ---- checks between operations (no steps) ---- */

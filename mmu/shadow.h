@@ -85,25 +85,37 @@ struct kvm_shadow {
 	uint64_t mmu_valid_gen;
 	uint32_t indirect_shadow_pages;
 	struct { uint64_t key; uint32_t write_count; } lpage[256];  /* lpage_info, by large frame */
-	uint64_t tlbs_dirty;
 	struct pte_list_desc descs[PTE_LIST_DESC_MAX];
 	struct kvm_rmap_entry rmap[RMAP_SLOTS];
-	/* Counters of what would be IPIs and local flushes in the kernel. */
-	uint64_t remote_flushes, local_flushes;
-	uint64_t reload_requests;        /* kvm_reload_remote_mmus(): KVM_REQ_MMU_RELOAD to all */
+	/* Counters: kvm_flush_remote_tlbs() and kvm_reload_remote_mmus() calls. */
+	uint64_t remote_flushes;
+	uint64_t reload_requests;
+	/* The host page tables' memory (for host_mapping_level), if any. */
+	const struct sim *sim;
+	/* For checks: allocations of each page, and the step it was last freed at. */
+	uint32_t alloc_gen[MMU_SP_MAX];
+	uint64_t freed_step[MMU_SP_MAX];
 };
 
 /* Per-vCPU MMU roots (parts of struct kvm_vcpu_arch / kvm_mmu). */
 struct kvm_vcpu_mmu {
 	struct kvm_mmu ctx;              /* guest paging context (guest.h) */
 	union kvm_mmu_page_role base_role;
-	bool mmu_sync_requested;         /* KVM_REQ_MMU_SYNC */
-	uint64_t reloads_seen;           /* KVM_REQ_MMU_RELOAD: reload_requests handled */
-	bool tlb_flush_requested;        /* KVM_REQ_TLB_FLUSH */
+	uint32_t vcpu_id;                /* its simulated CPU; requests live in sim memory */
 	bool direct_map;
 	int shadow_root_level;
 	uint64_t root_hpa;               /* INVALID_PAGE, a shadow page's hpa, or PAE_ROOT_HPA */
 	uint64_t pae_root[4];            /* written only by its own vCPU: private */
+	/* The per-vCPU MMIO cache (vcpu_cache_mmio_info); gfn 0 means empty. */
+	uint64_t mmio_gva, mmio_gfn;
+	unsigned mmio_access;
+};
+
+/* Outcomes of the fault handlers (besides the guest #PF of shadow paging). */
+enum {
+	MMU_PF_BUG = -1,       /* RET_MMIO_PF_BUG: handle_mmio_page_fault WARNs */
+	MMU_PF_RETRY = 1,      /* fixed, or let the vCPU fault again */
+	MMU_PF_EMULATE = 2,    /* emulate the access (MMIO, or a write to a shadowed table) */
 };
 
 #define PAE_ROOT_HPA 0x3e000000ull      /* __pa(pae_root): below 4 GiB (__GFP_DMA32) */
@@ -142,6 +154,42 @@ uint64_t kvm_mmu_page_gfn(const struct kvm_shadow *sh, uint32_t spi, unsigned in
  */
 int kvm_direct_map_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 			  struct kvm_vcpu_mmu *vm, uint64_t gpa, bool write, int level);
+/*
+ * The host's gfn -> pfn (gfn_to_pfn after the memslot lookup): one load of
+ * the host pte, which the host thread rewrites when it remaps a page.
+ * False for a gfn outside every memslot (KVM_PFN_NOSLOT).
+ */
+bool host_gfn_to_pfn(struct kvm *kvm, const struct kvm_guest *g, uint64_t gfn, uint64_t *pfn);
+/* The same without a step, for checks. */
+bool host_gfn_to_pfn_peek(const struct sim *s, const struct kvm_guest *g, uint64_t gfn,
+			  uint64_t *pfn);
+/*
+ * nonpaging_page_fault / tdp_page_fault for a direct-map vCPU: the MMIO
+ * fast path on a reserved-bit fault, fast_page_fault, then mmu_seq,
+ * gfn_to_pfn and __direct_map under mmu_lock with the notifier re-check.
+ * Returns MMU_PF_RETRY, MMU_PF_EMULATE (MMIO) or MMU_PF_BUG.
+ */
+int nonpaging_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+			 struct kvm_vcpu_mmu *vm, uint64_t gva, uint32_t error_code);
+
+/* MMU notifiers (kvm_main.c's handlers and mmu.c's rmap callbacks), from a host thread. */
+void kvm_mmu_notifier_invalidate_range_start(struct kvm *kvm, struct kvm_shadow *sh,
+					     struct kvm_guest *g, uint64_t gfn);
+void kvm_mmu_notifier_invalidate_range_end(struct kvm *kvm, struct kvm_shadow *sh);
+void kvm_mmu_notifier_change_pte(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+				 uint64_t gfn, uint64_t new_pfn, bool writable);
+bool kvm_mmu_notifier_clear_flush_young(struct kvm *kvm, struct kvm_shadow *sh,
+					struct kvm_guest *g, uint64_t gfn);
+bool kvm_mmu_notifier_test_young(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+				 uint64_t gfn);
+/* Dirty logging of memslot 0: enable (kvm_arch_commit_memory_region) and collect. */
+void kvm_mmu_enable_dirty_log(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g);
+/* kvm_vm_ioctl_get_dirty_log: the collected bitmap into out (MMU_DIRTY_BITMAP_WORDS). */
+void kvm_vm_ioctl_get_dirty_log(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+				uint32_t *out);
+/* kvm_mmu_invalidate_zap_all_pages(): fast zap of every page through mmu_valid_gen. */
+void kvm_mmu_invalidate_zap_all_pages(struct kvm *kvm, struct kvm_shadow *sh);
+
 /* mapping_level(): the largest mapping level allowed for gfn (1 for 4K). */
 int mapping_level(struct kvm_shadow *sh, const struct kvm_guest *g, uint64_t large_gfn);
 /* mmu_alloc_direct_roots / mmu_alloc_shadow_roots / mmu_free_roots, under mmu_lock. */
@@ -158,6 +206,9 @@ void mmu_alloc_shadow_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struc
 int kvm_shadow_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 			  struct kvm_vcpu_mmu *vm, uint64_t gva, uint32_t error_code,
 			  uint32_t *guest_fault);
+/* handle_mmio_page_fault_common(): MMU_PF_EMULATE, _RETRY, _BUG, or 0 (invalid: slow path). */
+int handle_mmio_page_fault_common(struct kvm *kvm, struct kvm_shadow *sh,
+				  struct kvm_vcpu_mmu *vm, uint64_t addr, bool direct);
 /* make_mmu_pages_available(), under mmu_lock. */
 void make_mmu_pages_available_locked(struct kvm *kvm, struct kvm_shadow *sh);
 /*
@@ -171,11 +222,16 @@ void kvm_mmu_pte_write(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest 
 void kvm_mmu_invlpg(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 		    struct kvm_vcpu_mmu *vm, uint64_t gva);
 /*
- * The MMU part of vcpu_enter_guest(): KVM_REQ_MMU_RELOAD (unload, then
- * kvm_mmu_load), KVM_REQ_MMU_SYNC (kvm_mmu_sync_roots); takes mmu_lock.
+ * The MMU part of vcpu_enter_guest(), on the vCPU's simulated CPU:
+ * KVM_REQ_MMU_RELOAD (kvm_mmu_unload), KVM_REQ_MMU_SYNC (kvm_mmu_sync_roots),
+ * KVM_REQ_TLB_FLUSH, then kvm_mmu_reload.  Takes mmu_lock as needed.
+ * Returns true when the vCPU's TLB must be flushed before it enters.
  */
-void kvm_mmu_process_requests(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+bool kvm_mmu_process_requests(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 			      struct kvm_vcpu_mmu *vm);
+/* kvm_make_request() / kvm_check_request() on vcpu->requests (sim memory). */
+void kvm_make_request(struct kvm *kvm, unsigned req, uint32_t vcpu);
+bool kvm_check_request(struct kvm *kvm, unsigned req, uint32_t vcpu);
 /* kvm_mmu_sync_roots(): resync every unsync page below the roots, under mmu_lock. */
 void kvm_mmu_sync_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 			       struct kvm_vcpu_mmu *vm);

@@ -65,6 +65,53 @@ static const struct mmu_mutant_info mutants[MMU_MUTANT_COUNT] = {
 		"read verdict: torn read across a present->0->present rewrite with equal low halves",
 		"spte target, 32-bit host, SC or TSO",
 	},
+	[MMU_MUTANT_SET_PTE_RMAPP_NO_CLEAR] = {
+		"set-pte-rmapp-no-clear",
+		"kvm_set_pte_rmapp rewrites a present spte to the new pfn in place",
+		"the present->non-present->present rewrite that clear_spte_count exists for, "
+		"collapsed into one W3 update (race class 3.3 a, docs section 3.2)",
+		"read verdict: {new low, old high} of two pfns, a frame nobody mapped",
+		"spte or mmu target, 32-bit host, SC or TSO",
+	},
+	[MMU_MUTANT_LOCKLESS_BEGIN_NO_MB] = {
+		"lockless-begin-no-mb",
+		"walk_shadow_page_lockless_begin has no smp_mb after setting vcpu->mode",
+		"c142786c6291 (Don't use RCU for lockless shadow walking) without its barrier",
+		"use-after-free check: a lockless walker reads a shadow page freed after its "
+		"walk began (the freer saw OUTSIDE_GUEST_MODE and sent no IPI)",
+		"mmu target, x86-TSO only",
+	},
+	[MMU_MUTANT_ZAP_NO_WAIT_WALKERS] = {
+		"zap-no-wait-walkers",
+		"kvm_mmu_commit_zap_page frees shadow pages without the IPI-and-wait flush",
+		"c142786c6291's freeing side removed (race class 3)",
+		"use-after-free check on lockless walkers; stale TLB entries",
+		"mmu target, SC or TSO",
+	},
+	[MMU_MUTANT_FAST_PF_INDIRECT] = {
+		"fast-pf-indirect",
+		"fast_page_fault also runs for shadow-paging (indirect) MMUs",
+		"c7ba5b48cc8d's restriction to direct pages removed (locking.txt case 1: "
+		"gfn->pfn ABA marks the wrong gfn dirty)",
+		"write-protection check: a write through an spte of a shadowed guest page "
+		"table, or a dirty page missing from the log",
+		"mmu target, SC or TSO",
+	},
+	[MMU_MUTANT_VOLATILE_IGNORES_LOCKLESS_W] = {
+		"volatile-ignores-lockless-w",
+		"spte_has_volatile_bits forgets that fast page fault may set W locklessly",
+		"c7ba5b48cc8d without 'locklessly modifiable => volatile' (locking.txt cases 2-3)",
+		"a W set by fast page fault is overwritten without a flush: a stale writable "
+		"TLB entry, a write missing from the dirty log",
+		"mmu target, SC or TSO",
+	},
+	[MMU_MUTANT_NOTIFIER_NO_RETRY] = {
+		"notifier-no-retry",
+		"the fault path ignores mmu_notifier_seq and mmu_notifier_count",
+		"the mmu-notifier seq/count protocol (mmu_notifier_retry) removed",
+		"reference translation: an spte maps a pfn the host already took away",
+		"mmu target, SC or TSO",
+	},
 };
 
 const struct mmu_mutant_info *mmu_mutant_info(enum mmu_mutant m)
@@ -150,7 +197,8 @@ bool spte_is_locklessly_modifiable(uint64_t spte)
  */
 bool spte_has_volatile_bits(const struct kvm *kvm, uint64_t spte)
 {
-	if (spte_is_locklessly_modifiable(spte))
+	if (kvm->mutant != MMU_MUTANT_VOLATILE_IGNORES_LOCKLESS_W &&
+	    spte_is_locklessly_modifiable(spte))
 		return true;
 	if (!is_shadow_present_pte(kvm, spte))
 		return false;
@@ -547,11 +595,18 @@ void mmu_spte_clear_no_track(struct kvm *kvm, sim_addr sptep)
 	__update_clear_spte_fast(kvm, sptep, 0ull);
 }
 
+uint32_t kvm_current_mmio_generation(struct kvm *kvm)
+{
+	if (!kvm->memslots_shared)
+		return kvm->mmio_generation;
+	return (sim_load32(kvm->sim, MMU_ADDR_MEMSLOTS_GEN) + MMIO_GEN_MASK - 150) & MMIO_GEN_MASK;
+}
+
 /* Models: mmu.c: mark_mmio_spte() */
 void mark_mmio_spte(struct kvm *kvm, sim_addr sptep, uint64_t gfn, unsigned access)
 {
 	fn(kvm, MMU_FN_MARK_MMIO_SPTE, sptep);
-	mmu_spte_set(kvm, sptep, make_mmio_spte(kvm, gfn, access, kvm->mmio_generation));
+	mmu_spte_set(kvm, sptep, make_mmio_spte(kvm, gfn, access, kvm_current_mmio_generation(kvm)));
 }
 
 /*
@@ -581,6 +636,10 @@ bool kvm_set_pte_rmapp_one(struct kvm *kvm, sim_addr sptep, uint64_t new_pfn,
 	new_spte &= ~PT_WRITABLE_MASK;
 	new_spte &= ~SPTE_HOST_WRITEABLE;
 	new_spte &= ~PT_ACCESSED_MASK;
+	if (kvm->mutant == MMU_MUTANT_SET_PTE_RMAPP_NO_CLEAR) {
+		mmu_spte_update(kvm, sptep, new_spte);
+		return true;
+	}
 	mmu_spte_clear_track_bits(kvm, sptep);
 	mmu_spte_set(kvm, sptep, new_spte);
 	return true;
@@ -628,7 +687,9 @@ void walk_shadow_page_lockless_begin(struct kvm *kvm, uint32_t vcpu)
 	fn(kvm, MMU_FN_LOCKLESS_BEGIN, 0);
 	sim_irq_disable(s);
 	sim_store32(s, MMU_ADDR_MODE + vcpu, READING_SHADOW_PAGE_TABLES);
-	sim_smp_mb(s);
+	kvm->lockless_begin_step[vcpu] = sim_last_step(s);
+	if (kvm->mutant != MMU_MUTANT_LOCKLESS_BEGIN_NO_MB)
+		sim_smp_mb(s);
 }
 
 /* Models: mmu.c: walk_shadow_page_lockless_end() */
@@ -660,17 +721,23 @@ uint64_t mmu_spte_get_lockless(struct kvm *kvm, sim_addr sptep)
  * read, so a torn read can only make it fail (I4); it changes the low half
  * only (M1).
  */
-static bool fast_pf_fix_direct_spte(struct kvm *kvm, sim_addr sptep, uint64_t spte)
+bool fast_pf_cmpxchg_w(struct kvm *kvm, sim_addr sptep, uint64_t spte)
 {
 	uint64_t seen;
 
 	fn(kvm, MMU_FN_FAST_PF_FIX_DIRECT_SPTE, sptep);
 	seen = sim_cmpxchg64(kvm->sim, sptep, spte, spte | PT_WRITABLE_MASK);
-	if (seen == spte) {
-		report_begin(kvm, sptep, spte | PT_WRITABLE_MASK);
-		report_end(kvm, sptep);
+	if (seen != spte)
+		return false;
+	report_begin(kvm, sptep, spte | PT_WRITABLE_MASK);
+	report_end(kvm, sptep);
+	return true;
+}
+
+static bool fast_pf_fix_direct_spte(struct kvm *kvm, sim_addr sptep, uint64_t spte)
+{
+	if (fast_pf_cmpxchg_w(kvm, sptep, spte))
 		kvm->page_dirty_marks++;   /* mark_page_dirty(gfn) */
-	}
 	return true;
 }
 

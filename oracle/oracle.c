@@ -90,10 +90,29 @@ uint64_t orc_spte_pfn(uint64_t v)
 	return (v >> ORC_PFN_SHIFT) & ((1ull << ORC_PFN_BITS) - 1);
 }
 
+static void spte_restart(struct orc_spte *s, uint64_t value, uint64_t step)
+{
+	memset(s->pending, 0, sizeof(s->pending));
+	s->mirror = value;
+	s->overflowed = false;
+	s->entries_count = 1;
+	s->entries[0].value = value;
+	s->entries[0].first = step;
+	s->entries[0].last = ORC_STEP_INF;
+}
+
+/* Sptes at or above o->live have not been touched since the last reset. */
 static struct orc_spte *orc_get(struct orc_state *o, uint32_t id)
 {
 	assert(id < ORC_SPTES_MAX);
+	while (o->live <= id)
+		spte_restart(&o->sptes[o->live++], 0, 0);
 	return &o->sptes[id];
+}
+
+void orc_spte_restart(struct orc_state *o, uint32_t id, uint64_t step)
+{
+	spte_restart(orc_get(o, id), 0, step);
 }
 
 void orc_reset(struct orc_state *o)
@@ -107,17 +126,10 @@ void orc_reset(struct orc_state *o)
 	 */
 	o->next_token = 0;
 	memset(&o->stats, 0, sizeof(o->stats));
-	for (i = 0; i < ORC_SPTES_MAX; i++) {
-		struct orc_spte *s = &o->sptes[i];
-
-		memset(s->pending, 0, sizeof(s->pending));
-		s->mirror = 0;
-		s->overflowed = false;
-		s->entries_count = 1;
-		s->entries[0].value = 0;
-		s->entries[0].first = 0;
-		s->entries[0].last = ORC_STEP_INF;
-	}
+	/* Only sptes used since the last reset need it (orc_get restarts the rest). */
+	for (i = 0; i < o->live; i++)
+		spte_restart(&o->sptes[i], 0, 0);
+	o->live = 0;
 }
 
 void orc_init(struct orc_state *o, const struct orc_config *config)

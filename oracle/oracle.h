@@ -33,7 +33,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define ORC_SPTES_MAX 16      /* sptes tracked per run */
+#define ORC_SPTES_MAX 512     /* sptes tracked per run */
 #define ORC_HISTORY_MAX 256   /* logical values kept per spte */
 #define ORC_PENDING_MAX 4     /* writes in flight per spte (lock holder + cmpxchg64) */
 #define ORC_ALLOWED_MAX 16    /* members of L reported with a verdict */
@@ -102,6 +102,7 @@ struct orc_state {
 	struct orc_config config;
 	uint32_t next_token;
 	struct orc_stats stats;
+	uint32_t live;          /* sptes [0, live) have been used since the last reset */
 	struct orc_spte sptes[ORC_SPTES_MAX];
 };
 
@@ -118,6 +119,11 @@ void orc_init(struct orc_state *o, const struct orc_config *config);
  * writes, tokens and stats are cleared too, so each run starts identically.
  */
 void orc_reset(struct orc_state *o);
+/*
+ * Spte id starts a new life: value 0 from step on, earlier history
+ * forgotten (its shadow page was freed and allocated again, zeroed).
+ */
+void orc_spte_restart(struct orc_state *o, uint32_t id, uint64_t step);
 /* Set spte id's value at step 0 (before any CPU runs). */
 void orc_spte_preset(struct orc_state *o, uint32_t id, uint64_t value);
 

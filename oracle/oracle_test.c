@@ -145,13 +145,38 @@ static void decoder_pfn_is_bits_12_to_51(void)
 
 static void reset_starts_every_spte_at_zero(void)
 {
+	struct orc_verdict v;
+
 	setup(NULL);
+	/* Dirty some sptes, then reset: every spte holds exactly 0 again. */
+	orc_write_commit(&orc, 3, orc_write_begin(&orc, 3, spte(1, P), 1), 2);
+	orc_write_commit(&orc, ORC_SPTES_MAX - 1,
+			 orc_write_begin(&orc, ORC_SPTES_MAX - 1, spte(2, P), 1), 2);
+	orc_reset(&orc);
 	for (uint32_t id = 0; id < ORC_SPTES_MAX; id++) {
-		CHECK_EQ_U64(orc.sptes[id].entries_count, 1);
-		CHECK_EQ_U64(orc.sptes[id].entries[0].value, 0);
-		CHECK_EQ_U64(orc.sptes[id].entries[0].first, 0);
-		CHECK_EQ_U64(orc.sptes[id].entries[0].last, ORC_STEP_INF);
+		orc_judge_read(&orc, id, 5, 5, 0, true, &v);
+		CHECK_EQ_U64(v.kind, ORC_CORRECT);
+		orc_judge_read(&orc, id, 5, 5, spte(1, P), true, &v);
+		CHECK(v.kind != ORC_CORRECT);
+		CHECK_EQ_U64(v.allowed_count, 1);
+		CHECK_EQ_U64(v.allowed[0], 0);
 	}
+}
+
+static void restart_forgets_the_history_of_one_spte(void)
+{
+	struct orc_verdict v;
+
+	setup(NULL);
+	orc_write_commit(&orc, 7, orc_write_begin(&orc, 7, spte(1, P), 1), 2);
+	orc_write_commit(&orc, 8, orc_write_begin(&orc, 8, spte(2, P), 1), 2);
+	orc_spte_restart(&orc, 7, 10);
+	orc_judge_read(&orc, 7, 11, 11, spte(1, P), true, &v);
+	CHECK(v.kind != ORC_CORRECT);
+	orc_judge_read(&orc, 7, 11, 11, 0, true, &v);
+	CHECK_EQ_U64(v.kind, ORC_CORRECT);
+	orc_judge_read(&orc, 8, 11, 11, spte(2, P), true, &v);
+	CHECK_EQ_U64(v.kind, ORC_CORRECT);
 }
 
 static void reset_forgets_history_pending_tokens_and_stats(void)
@@ -720,6 +745,7 @@ TEST_MAIN(
 	TEST(decoder_mmio_disabled_treats_masked_value_as_present),
 	TEST(decoder_pfn_is_bits_12_to_51),
 	TEST(reset_starts_every_spte_at_zero),
+	  TEST(restart_forgets_the_history_of_one_spte),
 	TEST(reset_forgets_history_pending_tokens_and_stats),
 	TEST(preset_replaces_initial_value),
 	TEST(commit_closes_previous_value_at_commit_step),

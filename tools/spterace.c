@@ -186,7 +186,19 @@ static int cmd_encode(const char *text_path, const char *out)
 	if (!fz_program_parse(text, &p, err, sizeof(err)))
 		return fail(text_path, err);
 	n = fz_encode(&p, buf, sizeof(buf));
-	return write_file(out, buf, n, false);
+	if (write_file(out, buf, n, false))
+		return 2;
+	if (p.target != FZ_TARGET_SPTE) {
+		/* The bytes do not say their target: the sidecar does. */
+		char side[4200], line[128];
+		int len;
+
+		snprintf(side, sizeof(side), "%s.txt", out);
+		len = snprintf(line, sizeof(line), "target: %s\nformat: %u\nsize: %zu\n",
+			       fz_target_name(p.target), FZ_FORMAT_VERSION, n);
+		return write_file(side, line, (size_t)len, false);
+	}
+	return 0;
 }
 
 /*
