@@ -87,10 +87,19 @@ struct mmu_world {
 	struct vcpu v[MMU_VCPUS_MAX];
 	uint32_t nvcpus, nhosts;
 	uint32_t cur_op[SIM_CPUS_MAX];     /* the operation each simulated CPU runs */
+	/*
+	 * Per CPU, the walk in progress: the step its pointer to the page it
+	 * reads next was read at (the walk's start, for the root it holds).
+	 */
+	uint64_t walk_ptr_step[SIM_CPUS_MAX];
+	uint64_t walk_seen_begin[SIM_CPUS_MAX];
 	uint32_t gpte_writes_in_flight;
 	/* Host frames taken away by the host (after an invalidate or change_pte). */
 	uint64_t revoked[REVOKED_MAX];
 	uint32_t revoked_count;
+	/* During change_pte: the host pte is new, the sptes may keep the old frame. */
+	uint64_t transit_gfn, transit_pfn;
+	bool transit;
 	/* Dirty logging: active once enabling finished; pages written since. */
 	bool dirty_log_active;
 	uint8_t written[MMU_DIRTY_BITMAP_WORDS * 32];
@@ -286,18 +295,28 @@ static void on_read(void *ctx, sim_addr sptep, enum mmu_read_kind kind, uint64_t
 		    uint64_t end, uint64_t value)
 {
 	uint32_t cpu = sim_current_cpu(W->sim), spi = page_header_of_sptep(sptep), id;
-	uint64_t began = kind == MMU_READ_HW_WALK ? W->v[cpu].guest_entry_step
-						  : W->kvm.lockless_begin_step[cpu];
 	struct orc_verdict verdict;
+	uint64_t ptr;
 
 	(void)ctx;
-	/* Freeing waits for every walker (kvm_mmu_commit_zap_page's IPI). */
-	if (!W->sh.pages[spi].allocated || W->sh.freed_step[spi] > began) {
+	if (kind == MMU_READ_LOCKLESS &&
+	    W->kvm.lockless_begin_step[cpu] != W->walk_seen_begin[cpu]) {
+		/* A new lockless walk: its root is the vCPU's own. */
+		W->walk_seen_begin[cpu] = W->kvm.lockless_begin_step[cpu];
+		W->walk_ptr_step[cpu] = W->kvm.lockless_begin_step[cpu];
+	}
+	ptr = W->walk_ptr_step[cpu];
+	W->walk_ptr_step[cpu] = end;
+	/*
+	 * Freeing waits for every walker (kvm_mmu_commit_zap_page's IPI):
+	 * no walk reads a page freed after it read the pointer to it.
+	 */
+	if (!W->sh.pages[spi].allocated || W->sh.freed_step[spi] > ptr) {
 		diverge("use-after-free", cpu, kind == MMU_READ_HW_WALK
-			? "the hardware walk of a guest entry at step %llu read shadow page %llu "
-			  "after it was freed"
-			: "a lockless walk that began at step %llu read shadow page %llu after "
-			  "it was freed", began, spi);
+			? "a hardware walk read shadow page %llu (through a pointer read at step "
+			  "%llu) after the page was freed"
+			: "a lockless walk read shadow page %llu (through a pointer read at step "
+			  "%llu) after the page was freed", spi, ptr);
 		return;
 	}
 	if (!oracle_id(sptep, &id))
@@ -421,7 +440,11 @@ static bool check_mapping(uint32_t cpu, uint64_t gva, uint64_t pfn, bool w, bool
 			 "guest", what);
 		return diverge("translation", cpu, fmt, gva, pfn);
 	}
-	if (!host_gfn_to_pfn_peek(W->sim, &W->guest, tr.gpa >> PAGE_SHIFT, &want) || want != pfn) {
+	if (W->transit && tr.gpa >> PAGE_SHIFT == W->transit_gfn && pfn == W->transit_pfn)
+		want = pfn;
+	else if (!host_gfn_to_pfn_peek(W->sim, &W->guest, tr.gpa >> PAGE_SHIFT, &want))
+		want = ~pfn;
+	if (want != pfn) {
 		snprintf(fmt, sizeof(fmt), "%s: gva %%llx uses pfn %%llx, not the host frame of "
 			 "the guest's gfn", what);
 		return diverge("translation", cpu, fmt, gva, pfn);
@@ -470,6 +493,12 @@ static bool check_world(uint32_t cpu)
 	for (uint32_t c = 0; c < W->nvcpus; c++) {
 		struct vcpu *v = &W->v[c];
 
+		/*
+		 * A vCPU told to reload (its root was zapped) cannot enter the
+		 * guest on that root again: its tables are no longer kept up.
+		 */
+		if (sim_mem_peek32(W->sim, MMU_ADDR_REQ + c) & (1u << KVM_REQ_MMU_RELOAD))
+			continue;
 		for (unsigned t = 0; t < window_tables(v); t++) {
 			for (unsigned i = 0; i < WINDOW_PTES; i++) {
 				uint64_t gva = window_gva(v, t, i), spte;
@@ -561,6 +590,8 @@ static enum guest_outcome guest_run_access(struct vcpu *v, uint64_t gva, uint32_
 		e->valid = false;   /* a faulting access drops the entry */
 	if (table == INVALID_PAGE)
 		return ACCESS_FAULT;
+	/* The root is held by this vCPU (root_count): never freed under it. */
+	W->walk_ptr_step[v->vm.vcpu_id] = sim_steps(W->sim);
 	if (level == PT64_ROOT_LEVEL && vm->ctx.root_level < PT64_ROOT_LEVEL && !vm->direct_map)
 		level--;
 	if (level == PT32E_ROOT_LEVEL) {
@@ -653,6 +684,42 @@ static bool pfn_to_gfn(uint64_t pfn, uint64_t *gfn)
 	return false;
 }
 
+/*
+ * A guest page-table write becomes visible to the other CPUs when its
+ * stores drain: until then it is still in flight for the coherence rule.
+ */
+static bool gpte_store_pending[SIM_CPUS_MAX];
+/* Per CPU: parts of its gpte write still to finish (its op, the stores' drain). */
+static uint32_t gpte_write_parts[SIM_CPUS_MAX];
+
+static void gpte_write_part_done(uint32_t cpu)
+{
+	if (--gpte_write_parts[cpu])
+		return;
+	W->gpte_writes_in_flight--;
+	mark_all_stale();
+}
+
+static void gpte_write_visible(void *ctx, uint64_t step)
+{
+	(void)step;
+	gpte_write_part_done((uint32_t)(uintptr_t)ctx);
+}
+
+static void guest_store_gpte(sim_addr a, uint64_t wval, unsigned wbytes)
+{
+	uint32_t cpu = sim_current_cpu(W->sim);
+
+	sim_store32(W->sim, a, (uint32_t)wval);
+	if (wbytes == 8)
+		sim_store32(W->sim, a + 1, (uint32_t)(wval >> 32));
+	if (gpte_store_pending[cpu]) {
+		gpte_store_pending[cpu] = false;
+		gpte_write_parts[cpu]++;
+		sim_when_visible(W->sim, gpte_write_visible, (void *)(uintptr_t)cpu);
+	}
+}
+
 /* A completed guest access through pfn: the checks, and the write itself. */
 static bool access_done(uint32_t cpu, uint64_t gva, uint32_t access, uint64_t pfn,
 			const struct orc_translation *tr, bool stale, bool is_gpte_write,
@@ -675,11 +742,8 @@ static bool access_done(uint32_t cpu, uint64_t gva, uint32_t access, uint64_t pf
 	if (is_gpte_write) {
 		sim_addr a;
 
-		if (guest_gpa_addr(&W->guest, gfn << PAGE_SHIFT | (gva & 4095), &a)) {
-			sim_store32(W->sim, a, (uint32_t)wval);
-			if (wbytes == 8)
-				sim_store32(W->sim, a + 1, (uint32_t)(wval >> 32));
-		}
+		if (guest_gpa_addr(&W->guest, gfn << PAGE_SHIFT | (gva & 4095), &a))
+			guest_store_gpte(a, wval, wbytes);
 	}
 	return true;
 }
@@ -759,11 +823,8 @@ static bool guest_access(uint32_t cpu, uint64_t gva, uint32_t access, bool is_gp
 			if (is_gpte_write && tr.ok) {
 				sim_addr a;
 
-				if (guest_gpa_addr(&W->guest, tr.gpa, &a)) {
-					sim_store32(W->sim, a, (uint32_t)wval);
-					if (wbytes == 8)
-						sim_store32(W->sim, a + 1, (uint32_t)(wval >> 32));
-				}
+				if (guest_gpa_addr(&W->guest, tr.gpa, &a))
+					guest_store_gpte(a, wval, wbytes);
 				kvm_mmu_pte_write(&W->kvm, &W->sh, &W->guest, &v->vm, tr.gpa, wval,
 						  (int)wbytes);
 			}
@@ -783,8 +844,10 @@ static void reload_roots(uint32_t cpu, bool free_first)
 		mmu_free_roots_locked(&W->kvm, &W->sh, &v->vm);
 		sim_spin_unlock(W->sim, MMU_ADDR_LOCK);
 	} else if (!v->vm.direct_map) {
-		/* Same cr3: kvm_mmu_sync_roots, and the cr3 load flushes the TLB. */
-		kvm_make_request(&W->kvm, KVM_REQ_MMU_SYNC, cpu);
+		/* kvm_set_cr3 with the same cr3: kvm_mmu_sync_roots now, then a flush. */
+		sim_spin_lock(W->sim, MMU_ADDR_LOCK);
+		kvm_mmu_sync_roots_locked(&W->kvm, &W->sh, &W->guest, &v->vm);
+		sim_spin_unlock(W->sim, MMU_ADDR_LOCK);
 	}
 	kvm_make_request(&W->kvm, KVM_REQ_TLB_FLUSH, cpu);
 	clear_stale(v, -1, 0);
@@ -838,13 +901,20 @@ static void op_gpte_write(uint32_t cpu, const struct fz_op *op)
 		val &= 0xffffffffull;
 	if (paging(v) == GUEST_PAGING_OFF)
 		return;
+	/*
+	 * The write is in flight, for every vCPU's coherence, until the
+	 * instruction is over (the emulator's kvm_mmu_pte_write included)
+	 * and its stores are visible.
+	 */
 	mark_all_stale();
 	W->gpte_writes_in_flight++;
+	gpte_write_parts[cpu] = 1;
+	gpte_store_pending[cpu] = true;
 	/* A supervisor write through the window entry that maps the table. */
 	guest_access(cpu, window_gva(v, 0, which) + index * bytes, PFERR_WRITE_MASK, true, val,
 		     bytes);
-	W->gpte_writes_in_flight--;
-	mark_all_stale();
+	gpte_store_pending[cpu] = false;
+	gpte_write_part_done(cpu);
 }
 
 static void run_vcpu_op(uint32_t cpu, const struct fz_op *op)
@@ -874,14 +944,18 @@ static void run_vcpu_op(uint32_t cpu, const struct fz_op *op)
 		break;
 	}
 	case FZ_MMU_MOV_CR3:
+		/*
+		 * kvm_set_cr3 -> kvm_mmu_new_cr3 frees the old roots; the
+		 * checks read cr3 and the PDPTEs, so they change after.
+		 */
 		if (op->b & 1 && paging(v) == GUEST_PAGING_64) {
+			reload_roots(cpu, true);
 			v->use_b = !v->use_b;
 			v->vm.ctx.cr3 = mode_cr3(v, GUEST_PAGING_64);
-			reload_roots(cpu, true);
 		} else if (paging(v) == GUEST_PAGING_PAE) {
 			/* kvm_set_cr3 reloads the PDPTEs; new ones mean new roots. */
-			load_pdptrs(v->vm.ctx.pdptrs, v->vm.ctx.cr3);
 			reload_roots(cpu, true);
+			load_pdptrs(v->vm.ctx.pdptrs, v->vm.ctx.cr3);
 		} else {
 			reload_roots(cpu, false);
 		}
@@ -958,6 +1032,12 @@ static void run_host_op(uint32_t cpu, const struct fz_op *op)
 {
 	uint64_t gfn = host_op_gfn(op), old_pfn, new_pfn = host_new_pfn(gfn, op->b);
 
+	/*
+	 * The host changes one page's pte at a time (the page-table lock and
+	 * the page lock of a KSM merge, COW break or migration).
+	 */
+	if (op->kind == FZ_MMU_INVALIDATE || op->kind == FZ_MMU_CHANGE_PTE)
+		sim_spin_lock(W->sim, MMU_ADDR_HOST_MM_LOCK);
 	host_gfn_to_pfn_peek(W->sim, &W->guest, gfn, &old_pfn);
 	switch (op->kind) {
 	case FZ_MMU_INVALIDATE:
@@ -972,8 +1052,12 @@ static void run_host_op(uint32_t cpu, const struct fz_op *op)
 	case FZ_MMU_CHANGE_PTE:
 		/* The host pte first (a KSM merge or COW break), then the notifier. */
 		revoke_pfn(new_pfn, false);
+		W->transit = true;
+		W->transit_gfn = gfn;
+		W->transit_pfn = old_pfn;
 		host_set_pte(gfn, new_pfn);
 		kvm_mmu_notifier_change_pte(&W->kvm, &W->sh, &W->guest, gfn, new_pfn, op->b & 4);
+		W->transit = false;
 		if (new_pfn != old_pfn)
 			revoke_pfn(old_pfn, true);
 		break;
@@ -1002,6 +1086,8 @@ static void run_host_op(uint32_t cpu, const struct fz_op *op)
 	default:
 		break;
 	}
+	if (op->kind == FZ_MMU_INVALIDATE || op->kind == FZ_MMU_CHANGE_PTE)
+		sim_spin_unlock(W->sim, MMU_ADDR_HOST_MM_LOCK);
 }
 
 /* ---- the CPUs ---- */
@@ -1056,7 +1142,10 @@ void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_opt
 			W->nhosts = (p->ops[i].cpu & 1) + 1u;
 	sc.cpus = W->nvcpus + W->nhosts;
 	W->gpte_writes_in_flight = 0;
+	memset(gpte_store_pending, 0, sizeof(gpte_store_pending));
+	memset(gpte_write_parts, 0, sizeof(gpte_write_parts));
 	W->revoked_count = 0;
+	W->transit = false;
 	W->dirty_log_active = false;
 	memset(W->written, 0, sizeof(W->written));
 	W->run++;
@@ -1076,6 +1165,8 @@ void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_opt
 	kvm_shadow_init(&W->sh);
 	W->sh.sim = sim;
 	memset(W->cur_op, 0, sizeof(W->cur_op));
+	memset(W->walk_ptr_step, 0, sizeof(W->walk_ptr_step));
+	memset(W->walk_seen_begin, 0, sizeof(W->walk_seen_begin));
 	guest_init(&W->guest);
 	guest_add_memslot(&W->guest, 0, MEMSLOT_PAGES, MEMSLOT_PFN_BASE);
 	/* The host backs guest memory with 2M pages: large sptes are possible. */

@@ -1157,10 +1157,13 @@ void mmu_free_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_vc
 	if (vm->shadow_root_level == PT64_ROOT_LEVEL) {
 		if (page_header_of_hpa(vm->root_hpa, &spi)) {
 			--sh->pages[spi].root_count;
+			/*
+			 * Prepared earlier while rooted; prepared again now, for
+			 * the children its vCPU linked since (a vCPU keeps using
+			 * an invalid root until it reloads).
+			 */
 			if (!sh->pages[spi].root_count && sh->pages[spi].role.invalid) {
-				/* Prepared earlier while rooted: now it can go. */
-				sh->n_used_mmu_pages--;
-				sh->pages[spi].zapped = true;
+				kvm_mmu_prepare_zap_page(kvm, sh, spi);
 				kvm_mmu_commit_zap_page(kvm, sh);
 			}
 		}
@@ -1170,10 +1173,8 @@ void mmu_free_roots_locked(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_vc
 	for (int i = 0; i < 4; ++i) {
 		if (vm->pae_root[i] && page_header_of_hpa(vm->pae_root[i] & PT64_BASE_ADDR_MASK, &spi)) {
 			--sh->pages[spi].root_count;
-			if (!sh->pages[spi].root_count && sh->pages[spi].role.invalid) {
-				sh->n_used_mmu_pages--;
-				sh->pages[spi].zapped = true;
-			}
+			if (!sh->pages[spi].root_count && sh->pages[spi].role.invalid)
+				kvm_mmu_prepare_zap_page(kvm, sh, spi);
 		}
 		vm->pae_root[i] = 0;
 	}
@@ -1841,7 +1842,7 @@ static bool prefetch_gpte(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 	pte_access = sh->pages[spi].role.access & gpte_access(gpte);
 	protect_clean_gpte(&pte_access, gpte);
 	/* pte_prefetch_gfn_to_pfn: no slot is an error pfn, which stops prefetch. */
-	if (!guest_gfn_to_pfn(g, gfn, &pfn))
+	if (!host_gfn_to_pfn(kvm, g, gfn, &pfn))
 		return false;
 	mmu_set_spte(kvm, sh, g, vm, spte, pte_access, 0, NULL, PT_PAGE_TABLE_LEVEL, gfn, pfn, true,
 		     true);

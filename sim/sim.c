@@ -70,6 +70,11 @@ struct sim_cpu {
 	uint64_t last_step;
 	bool irq_off;
 	bool ipi_pending;    /* an interrupt waits for irq_off to clear */
+	/*
+	 * The handler's acknowledgement is a store: the sender sees it once
+	 * every store this CPU issued before taking the interrupt drained.
+	 */
+	uint64_t ipi_ack_mark;
 	/* Store buffer (TSO). */
 	struct sb_entry sb[SIM_SB_MAX];
 	uint32_t sb_head, sb_count;
@@ -259,6 +264,7 @@ static void reset(struct sim *s, const struct sim_config *config, bool clear_mem
 		c->last_step = 0;
 		c->irq_off = false;
 		c->ipi_pending = false;
+		c->ipi_ack_mark = 0;
 		c->sb_head = c->sb_count = 0;
 		c->stores_issued = c->stores_drained = 0;
 	}
@@ -376,7 +382,10 @@ static void cpu_entry(void *arg)
 		c->fn(s, id, c->arg);
 	c->state = CPU_FINISHED;
 	c->irq_off = false;
-	c->ipi_pending = false;
+	if (c->ipi_pending) {
+		c->ipi_pending = false;
+		c->ipi_ack_mark = c->stores_issued;
+	}
 	fiber_exit(&c->fiber, &s->host);
 }
 
@@ -704,7 +713,8 @@ static bool cpu_enabled(const struct sim *s, uint32_t i)
 		return s->stores_visible != c->v;
 	case SIM_EV_IPI_DONE:
 		for (uint32_t t = 0; t < s->config.cpus; t++)
-			if ((c->v >> t & 1) && s->cpu[t].ipi_pending)
+			if ((c->v >> t & 1) && (s->cpu[t].ipi_pending ||
+						s->cpu[t].stores_drained < s->cpu[t].ipi_ack_mark))
 				return false;
 		return true;
 	default:
@@ -810,13 +820,21 @@ static void cpu_execute(struct sim *s, uint32_t i)
 		break;
 	case SIM_EV_IRQ_ON:
 		c->irq_off = false;
-		c->ipi_pending = false;   /* the interrupt is taken now */
+		if (c->ipi_pending) {
+			c->ipi_pending = false;   /* the interrupt is taken now */
+			c->ipi_ack_mark = c->stores_issued;
+		}
 		break;
 	case SIM_EV_IPI:
 		/* CPUs with interrupts enabled (or gone) take it at once. */
-		for (uint32_t t = 0; t < s->config.cpus; t++)
-			if ((c->v >> t & 1) && s->cpu[t].irq_off && s->cpu[t].state == CPU_PENDING)
+		for (uint32_t t = 0; t < s->config.cpus; t++) {
+			if (!(c->v >> t & 1))
+				continue;
+			if (s->cpu[t].irq_off && s->cpu[t].state == CPU_PENDING)
 				s->cpu[t].ipi_pending = true;
+			else
+				s->cpu[t].ipi_ack_mark = s->cpu[t].stores_issued;
+		}
 		break;
 	case SIM_EV_IPI_DONE:
 		break;
