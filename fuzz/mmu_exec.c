@@ -87,6 +87,7 @@ struct mmu_world {
 	struct vcpu v[MMU_VCPUS_MAX];
 	uint32_t nvcpus, nhosts;
 	uint32_t cur_op[SIM_CPUS_MAX];     /* the operation each simulated CPU runs */
+	bool in_op[SIM_CPUS_MAX];          /* ... and whether it is running it now */
 	/*
 	 * Per CPU, the walk in progress: the step its pointer to the page it
 	 * reads next was read at (the walk's start, for the root it holds).
@@ -497,7 +498,15 @@ static bool check_world(uint32_t cpu)
 		 * A vCPU told to reload (its root was zapped) cannot enter the
 		 * guest on that root again: its tables are no longer kept up.
 		 */
-		if (sim_mem_peek32(W->sim, MMU_ADDR_REQ + c) & (1u << KVM_REQ_MMU_RELOAD))
+		if (sim_mem_peek32(W->sim, MMU_ADDR_REQ + c) &
+		    (1u << KVM_REQ_MMU_RELOAD | 1u << KVM_REQ_MMU_SYNC))
+			continue;
+		/*
+		 * Mid-operation (outside the guest, or between loading and
+		 * syncing its roots) a vCPU's tables are not in use; its TLB
+		 * and walks are checked on every access it completes.
+		 */
+		if (W->in_op[c] && c != cpu)
 			continue;
 		for (unsigned t = 0; t < window_tables(v); t++) {
 			for (unsigned i = 0; i < WINDOW_PTES; i++) {
@@ -1099,10 +1108,12 @@ static void mmu_cpu(struct sim *s, uint32_t cpu, void *arg)
 
 	(void)s;
 	if (!host) {
+		W->in_op[cpu] = true;
 		set_mode(cpu, (enum guest_paging)(p->config_high & 3), p->config_high & 4, true, false);
 		/* The first entry loads the roots. */
 		if (kvm_mmu_process_requests(&W->kvm, &W->sh, &W->guest, &W->v[cpu].vm))
 			tlb_flush(&W->v[cpu]);
+		W->in_op[cpu] = false;
 	}
 	for (uint32_t i = 0; i < p->ops_count; i++) {
 		const struct fz_op *op = &p->ops[i];
@@ -1112,11 +1123,13 @@ static void mmu_cpu(struct sim *s, uint32_t cpu, void *arg)
 		if (host ? (op->cpu & 1) != cpu - W->nvcpus : op->cpu != cpu)
 			continue;
 		W->cur_op[cpu] = i;
+		W->in_op[cpu] = true;
 		sim_note(W->sim, FZ_NOTE_OP, 0, i, op->kind);
 		if (host)
 			run_host_op(cpu, op);
 		else
 			run_vcpu_op(cpu, op);
+		W->in_op[cpu] = false;
 		if (W->res->divergence || !check_world(cpu))
 			return;
 	}
@@ -1165,6 +1178,7 @@ void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_opt
 	kvm_shadow_init(&W->sh);
 	W->sh.sim = sim;
 	memset(W->cur_op, 0, sizeof(W->cur_op));
+	memset(W->in_op, 0, sizeof(W->in_op));
 	memset(W->walk_ptr_step, 0, sizeof(W->walk_ptr_step));
 	memset(W->walk_seen_begin, 0, sizeof(W->walk_seen_begin));
 	guest_init(&W->guest);
