@@ -67,16 +67,22 @@ SEEDS = {
     "empty": b"",
 }
 
-MMU_OP = dict(access=0, gpte_write=1, invlpg=2, mov_cr3=3, mode=4)
+MMU_OP = dict(access=0, gpte_write=1, invlpg=2, mov_cr3=3, mode=4, invalidate=5,
+              change_pte=6, age=7, dirty_log=8, zap_all=9)
 
 
-def mmu_program(paging, ops, wp=True, host64=True, sc=False):
-    """paging: 0 off, 1 32-bit, 2 PAE, 3 long mode; ops: (kind, a, b)."""
-    config = int(host64) | int(sc) << 1 | (paging | (4 if wp else 0)) << 5
+def mmu_program(paging, ops, wp=True, host64=True, sc=False, vcpus=2, sched=b"",
+                bytes_sched=False):
+    """paging: 0 off, 1 32-bit, 2 PAE, 3 long mode; ops: (kind, a, b) on vCPU 0,
+    or (kind, cpu, a, b): a vCPU for guest operations, host thread cpu & 1 for
+    host operations (invalidate, change_pte, age, dirty_log, zap_all)."""
+    config = (int(host64) | int(sc) << 1 | int(bytes_sched) << 2 | (vcpus - 2) << 3 |
+              (paging | (4 if wp else 0)) << 5)
     out = bytes([1, config, len(ops)])
-    for kind, a, b in ops:
-        out += bytes([MMU_OP[kind], 0, a, b])
-    return out
+    for op in ops:
+        kind, cpu, a, b = op if len(op) == 4 else (op[0], 0, op[1], op[2])
+        out += bytes([MMU_OP[kind], cpu << 4, a, b])
+    return out + bytes(sched)
 
 
 # a: high nibble table (0-2), low nibble entry (0-15); access b: W=1 U=2 F=4.
@@ -98,6 +104,44 @@ MMU_SEEDS = {
                                      ("gpte_write", 0x03, 0x1f), ("gpte_write", 0x03, 0x1b),
                                      ("mov_cr3", 0, 0), ("access", 0x03, 3),
                                      ("mov_cr3", 0, 1), ("access", 0x03, 3)]),
+    # Several vCPUs and the host threads (issue 5); the preemption lists were
+    # picked (by trying schedules) to reach the lockless paths.  Direct map on a 32-bit
+    # host: fast page fault's lockless walk and cmpxchg64 against dirty
+    # logging's write protection and get_dirty_log.
+    "fast-pf-dirty-log": mmu_program(
+        0, [("access", 0, 0x00, 1), ("access", 1, 0x01, 1), ("dirty_log", 0, 0, 0),
+            ("access", 0, 0x00, 1), ("access", 1, 0x00, 1), ("dirty_log", 0, 0, 1),
+            ("access", 1, 0x01, 1), ("access", 0, 0x00, 1), ("dirty_log", 0, 0, 1)],
+        host64=False, sched=[32, 3, 31, 2]),
+    # MMU notifiers: remaps of a mapped frame against faults on it.
+    "notifier-remap-vs-fault": mmu_program(
+        0, [("access", 0, 0x02, 1), ("invalidate", 0, 0x02, 1), ("access", 1, 0x02, 1),
+            ("change_pte", 1, 0x02, 2), ("access", 0, 0x02, 0), ("invalidate", 0, 0x02, 0),
+            ("access", 1, 0x02, 1), ("age", 1, 0x02, 0)],
+        host64=False, vcpus=3, sched=[38, 0, 28, 2, 14, 4, 6, 2]),
+    # Fast zap-all and page recycling while other vCPUs walk (zap waits for them).
+    "zap-all-vs-walkers": mmu_program(
+        0, [("access", 0, 0x00, 1), ("access", 1, 0x10, 1), ("zap_all", 0, 0, 0),
+            ("access", 0, 0x01, 1), ("access", 1, 0x0a, 0), ("access", 1, 0x0a, 0),
+            ("zap_all", 1, 0, 0), ("access", 0, 0x00, 1)],
+        host64=False, sched=[20, 1, 17, 3, 19, 0]),
+    # The MMIO walk: a second access to the MMIO hole faults with RSVD.
+    "mmio-walk-direct": mmu_program(
+        0, [("access", 0, 0x0a, 0), ("access", 0, 0x0a, 0), ("access", 1, 0x0a, 1),
+            ("zap_all", 0, 0, 0), ("access", 1, 0x0a, 0)], host64=False,
+        sched=[37, 0, 30, 1, 25, 3, 11, 2]),
+    # Shadow paging on two vCPUs: one writes a gpte of an unsync table, the
+    # other resyncs on mov cr3 and faults.
+    "shadow-two-vcpus-unsync": mmu_program(
+        3, [("access", 0, 0x0d, 1), ("access", 1, 0x03, 1), ("gpte_write", 0, 0x03, 0x1f),
+            ("access", 1, 0x03, 3), ("mov_cr3", 1, 0, 0), ("access", 1, 0x03, 3),
+            ("invlpg", 0, 0x03, 0), ("access", 0, 0x03, 1)],
+        host64=False, sched=[9, 1, 4, 0, 7, 1]),
+    "shadow-pae-aging-tso": mmu_program(
+        2, [("access", 0, 0x00, 1), ("access", 1, 0x01, 0), ("age", 0, 0x00, 0),
+            ("age", 1, 0x01, 1), ("access", 0, 0x00, 1), ("access", 1, 0x00, 0)],
+        host64=False, vcpus=4, bytes_sched=True,
+        sched=[0, 1, 2, 3, 4, 5, 0, 0, 1, 1, 4, 4, 5, 5, 2, 3]),
 }
 
 if __name__ == "__main__":

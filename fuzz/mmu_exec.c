@@ -180,9 +180,14 @@ static unsigned window_tables(const struct vcpu *v)
 	return paging(v) == GUEST_PAGING_32 ? 2 : 3;
 }
 
-/* Window address (table t: pde 5, 6 or 7; entry i). */
+/*
+ * Window address (table t: pde 5, 6 or 7; entry i).  With paging off the
+ * window is the frames the paged window maps (the MMIO hole included).
+ */
 static uint64_t window_gva(const struct vcpu *v, unsigned t, unsigned i)
 {
+	if (paging(v) == GUEST_PAGING_OFF)
+		return window_gfn(t < 2 ? t : 0, i, false) << PAGE_SHIFT;
 	if (paging(v) == GUEST_PAGING_32)
 		return ((uint64_t)(5 + t) << 22) | ((uint64_t)i << 12);
 	return ((uint64_t)(5 + t) << 21) | ((uint64_t)i << 12);
