@@ -137,7 +137,7 @@ static uint64_t window_gfn(unsigned table, unsigned i, bool two_level)
 	if (i >= 12)
 		return two_level ? tables32[i - 12] : tables64[i - 12];
 	if (i == 10)
-		return MEMSLOT_PAGES + 0x10;   /* an MMIO hole */
+		return MEMSLOT_PAGES + 0x10 + table;   /* MMIO holes, one per table */
 	return 0x100 + table * 0x20 + i;
 }
 
@@ -648,6 +648,42 @@ static enum guest_outcome guest_run_access(struct vcpu *v, uint64_t gva, uint32_
 }
 
 /*
+ * kvm->srcu, the read side: a vCPU thread holds it while it runs KVM code
+ * (srcu_read_lock in __vcpu_run, dropped around the guest's run).  The
+ * word is the vCPU's count of lock and unlock events: odd inside.
+ */
+static void srcu_read_lock(uint32_t cpu)
+{
+	struct sim *s = W->sim;
+
+	sim_store32(s, MMU_ADDR_SRCU + cpu, sim_load32(s, MMU_ADDR_SRCU + cpu) + 1);
+	sim_smp_mb(s);
+}
+
+static void srcu_read_unlock(uint32_t cpu)
+{
+	struct sim *s = W->sim;
+
+	sim_smp_mb(s);
+	sim_store32(s, MMU_ADDR_SRCU + cpu, sim_load32(s, MMU_ADDR_SRCU + cpu) + 1);
+}
+
+/* synchronize_srcu(): wait for every read-side section that began before. */
+static void synchronize_srcu(void)
+{
+	struct sim *s = W->sim;
+
+	sim_smp_mb(s);
+	for (uint32_t c = 0; c < W->nvcpus; c++) {
+		uint32_t seen = sim_load32(s, MMU_ADDR_SRCU + c);
+
+		while ((seen & 1) && sim_load32(s, MMU_ADDR_SRCU + c) == seen)
+			sim_retry_wait(s, sim_retry_mark(s));
+	}
+	sim_smp_mb(s);
+}
+
+/*
  * Models: x86.c: vcpu_enter_guest(), the part around the MMU: requests
  * (and kvm_mmu_reload), then mode = IN_GUEST_MODE, smp_mb, interrupts off,
  * and a re-check of the mode and the requests.  False if the entry was
@@ -672,6 +708,7 @@ static bool vcpu_enter_guest(uint32_t cpu)
 		sim_irq_enable(s);
 		return false;
 	}
+	srcu_read_unlock(cpu);
 	return true;
 }
 
@@ -682,6 +719,7 @@ static void vcpu_exit_guest(uint32_t cpu)
 	sim_store32(s, MMU_ADDR_MODE + cpu, OUTSIDE_GUEST_MODE);
 	sim_smp_wmb(s);
 	sim_irq_enable(s);
+	srcu_read_lock(cpu);
 }
 
 /* The gfn whose host frame is pfn (window data frames and page tables). */
@@ -1084,7 +1122,13 @@ static void run_host_op(uint32_t cpu, const struct fz_op *op)
 	case FZ_MMU_DIRTY_LOG:
 		if (!(op->b & 1) || !W->guest.slots[0].dirty_log) {
 			if (!W->guest.slots[0].dirty_log) {
-				kvm_mmu_enable_dirty_log(&W->kvm, &W->sh, &W->guest);
+				/*
+				 * __kvm_set_memory_region: publish the memslots with
+				 * the flag, wait for SRCU readers, then commit.
+				 */
+				W->guest.slots[0].dirty_log = true;
+				synchronize_srcu();
+				kvm_mmu_slot_remove_write_access(&W->kvm, &W->sh, &W->guest);
 				W->dirty_log_active = true;
 			}
 		} else {
@@ -1114,10 +1158,12 @@ static void mmu_cpu(struct sim *s, uint32_t cpu, void *arg)
 	(void)s;
 	if (!host) {
 		W->in_op[cpu] = true;
+		srcu_read_lock(cpu);
 		set_mode(cpu, (enum guest_paging)(p->config_high & 3), p->config_high & 4, true, false);
 		/* The first entry loads the roots. */
 		if (kvm_mmu_process_requests(&W->kvm, &W->sh, &W->guest, &W->v[cpu].vm))
 			tlb_flush(&W->v[cpu]);
+		srcu_read_unlock(cpu);
 		W->in_op[cpu] = false;
 	}
 	for (uint32_t i = 0; i < p->ops_count; i++) {
@@ -1130,10 +1176,13 @@ static void mmu_cpu(struct sim *s, uint32_t cpu, void *arg)
 		W->cur_op[cpu] = i;
 		W->in_op[cpu] = true;
 		sim_note(W->sim, FZ_NOTE_OP, 0, i, op->kind);
-		if (host)
+		if (host) {
 			run_host_op(cpu, op);
-		else
+		} else {
+			srcu_read_lock(cpu);
 			run_vcpu_op(cpu, op);
+			srcu_read_unlock(cpu);
+		}
 		W->in_op[cpu] = false;
 		if (W->res->divergence || !check_world(cpu))
 			return;
@@ -1188,8 +1237,12 @@ void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_opt
 	memset(W->walk_seen_begin, 0, sizeof(W->walk_seen_begin));
 	guest_init(&W->guest);
 	guest_add_memslot(&W->guest, 0, MEMSLOT_PAGES, MEMSLOT_PFN_BASE);
-	/* The host backs guest memory with 2M pages: large sptes are possible. */
-	W->guest.slots[0].host_level = PT_DIRECTORY_LEVEL;
+	/*
+	 * The host backs guest memory with transparent huge pages: 2M sptes
+	 * are possible (transparent_hugepage_adjust) until the host remaps a
+	 * page of a 2M frame, which splits it.
+	 */
+	W->guest.slots[0].thp = true;
 	for (uint32_t c = 0; c < W->nvcpus; c++) {
 		memset(&W->v[c], 0, sizeof(W->v[c]));
 		kvm_vcpu_mmu_init(&W->v[c].vm, GUEST_PAGING_OFF, false, p->width);

@@ -60,7 +60,9 @@ struct kvm_memory_slot {
 	uint64_t pfn_base;     /* host pfn of base_gfn */
 	bool dirty_log;
 	uint64_t dirty_pages;  /* mark_page_dirty() count, while dirty logging */
-	int host_level;        /* host page size backing the slot: 1 (4K), 2 (2M) */
+	int host_level;        /* host page size backing the slot: 1 (4K), 2 (2M, hugetlbfs) */
+	bool thp;              /* 4K anonymous memory the host backs with transparent
+				  huge pages: 2M frames until a page of one is remapped */
 };
 
 /* Guest control state and the per-mode tables of struct kvm_mmu. */

@@ -18,6 +18,7 @@
  *   MMU_ADDR_MEMSLOTS_GEN      kvm_memslots(kvm)->generation
  *   MMU_ADDR_HOST_MM_LOCK      the host's lock over its page tables (remaps)
  *   MMU_ADDR_COUNT + sp        sp->clear_spte_count
+ *   MMU_ADDR_SRCU + vcpu       the vCPU's kvm->srcu read-side state (odd: inside)
  *   MMU_ADDR_DIRTY_BITMAP      memslot 0's dirty bitmap (one bit per gfn)
  *   MMU_ADDR_SPT + sp * 1024   sp->spt: 512 sptes, low word then high word
  *   MMU_ADDR_HOST_PTE + gfn    the host pte of guest frame gfn (0: the slot's
@@ -67,6 +68,7 @@
 #define MMU_ADDR_MEMSLOTS_GEN 27u
 #define MMU_ADDR_HOST_MM_LOCK 28u
 #define MMU_ADDR_COUNT 32u
+#define MMU_ADDR_SRCU 96u
 #define MMU_ADDR_DIRTY_BITMAP 128u
 #define MMU_DIRTY_BITMAP_WORDS 128u   /* 4096 gfns */
 #define MMU_ADDR_SPT 256u

@@ -509,6 +509,8 @@ static bool has_wrprotected_page(struct kvm_shadow *sh, uint64_t gfn, int level)
 
 static bool __drop_large_spte(struct kvm *kvm, struct kvm_shadow *sh, sim_addr sptep);
 
+#define KVM_PFN_NOSLOT (~0ull)   /* gfn_to_pfn of a gfn outside every memslot */
+
 /* Models: mmu.c: host_mapping_level(): the size of the host page backing gfn. */
 static int host_mapping_level(const struct kvm_shadow *sh, const struct kvm_guest *g,
 			      uint64_t gfn)
@@ -517,14 +519,54 @@ static int host_mapping_level(const struct kvm_shadow *sh, const struct kvm_gues
 	const struct kvm_memory_slot *slot = gfn_to_memslot(g, gfn);
 	uint64_t first = gfn & ~511ull;
 
-	if (!slot)
+	(void)host_sim;
+	(void)first;
+	/* kvm_host_page_size: the vma's page size; THP memory is a 4K vma. */
+	if (!slot || slot->thp)
 		return PT_PAGE_TABLE_LEVEL;
-	/* A page the host remapped is a 4K page: its 2M page was split first. */
-	if (slot->host_level > PT_PAGE_TABLE_LEVEL && host_sim && slot == &g->slots[0])
-		for (uint64_t f = first; f < first + 512 && f < MMU_HOST_PTES; f++)
-			if (sim_mem_peek32(host_sim, MMU_ADDR_HOST_PTE + (sim_addr)f))
-				return PT_PAGE_TABLE_LEVEL;
 	return slot->host_level;
+}
+
+/*
+ * PageTransCompound(pfn_to_page(pfn)) for THP memory: gfn's 2M host frame
+ * is still one huge page (no page of it was remapped, which splits it).
+ * A look at the host page tables, made under mmu_lock after
+ * mmu_notifier_retry, so no split can be in progress.
+ */
+static bool host_page_trans_compound(const struct kvm_shadow *sh, const struct kvm_guest *g,
+				     uint64_t gfn)
+{
+	const struct kvm_memory_slot *slot = gfn_to_memslot(g, gfn);
+	uint64_t first = gfn & ~511ull;
+
+	if (!slot || !slot->thp || !sh->sim || first < slot->base_gfn ||
+	    first + 512 > slot->base_gfn + slot->npages)
+		return false;
+	if (slot == &g->slots[0])
+		for (uint64_t f = first; f < first + 512 && f < MMU_HOST_PTES; f++)
+			if (sim_mem_peek32(sh->sim, MMU_ADDR_HOST_PTE + (sim_addr)f))
+				return false;
+	return true;
+}
+
+/*
+ * Models: mmu.c: transparent_hugepage_adjust(): under mmu_lock, after the
+ * notifier re-check, a 4K mapping of a page inside a transparent huge
+ * page becomes a 2M mapping of the whole frame.
+ */
+static void transparent_hugepage_adjust(struct kvm_shadow *sh, const struct kvm_guest *g,
+					uint64_t *gfnp, uint64_t *pfnp, int *levelp)
+{
+	uint64_t mask = (1ull << 9) - 1;
+
+	if (*pfnp == KVM_PFN_NOSLOT || *levelp != PT_PAGE_TABLE_LEVEL ||
+	    !host_page_trans_compound(sh, g, *gfnp) ||
+	    has_wrprotected_page(sh, *gfnp, PT_DIRECTORY_LEVEL))
+		return;
+	*levelp = PT_DIRECTORY_LEVEL;
+	assert((*gfnp & mask) == (*pfnp & mask));
+	*gfnp &= ~mask;
+	*pfnp &= ~mask;
 }
 
 bool host_gfn_to_pfn_peek(const struct sim *s, const struct kvm_guest *g, uint64_t gfn,
@@ -1012,7 +1054,6 @@ static bool kvm_unmap_gfn_locked_noflush(struct kvm *kvm, struct kvm_shadow *sh,
 
 /* ---- set_spte / mmu_set_spte ---- */
 
-#define KVM_PFN_NOSLOT (~0ull)   /* gfn_to_pfn of a gfn outside every memslot */
 
 /* Models: mmu.c: __drop_large_spte() */
 static bool __drop_large_spte(struct kvm *kvm, struct kvm_shadow *sh, sim_addr sptep)
@@ -1476,6 +1517,8 @@ int nonpaging_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gues
 		return MMU_PF_RETRY;
 	}
 	make_mmu_pages_available_locked(kvm, sh);
+	if (!force_pt_level)
+		transparent_hugepage_adjust(sh, g, &gfn, &pfn, &level);
 	r = __direct_map(kvm, sh, g, vm, gva, write, level, gfn, pfn);
 	sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
 	(void)r;
@@ -2029,6 +2072,8 @@ int kvm_shadow_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 		return MMU_PF_RETRY;
 	}
 	make_mmu_pages_available_locked(kvm, sh);
+	if (!force_pt_level)
+		transparent_hugepage_adjust(sh, g, &walker.gfn, &pfn, &level);
 	r = fetch(kvm, sh, g, vm, addr, &walker, write_fault, level, pfn, true);
 	sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
 	return r ? MMU_PF_EMULATE : MMU_PF_RETRY;
@@ -2366,18 +2411,16 @@ bool kvm_mmu_notifier_test_young(struct kvm *kvm, struct kvm_shadow *sh, struct 
 /* ---- dirty logging ---- */
 
 /*
- * Models: x86.c: kvm_arch_commit_memory_region() with KVM_MEM_LOG_DIRTY_PAGES
- * -> mmu.c: kvm_mmu_slot_remove_write_access(): write-protect every spte of
+ * Models: mmu.c: kvm_mmu_slot_remove_write_access(), called by
+ * kvm_arch_commit_memory_region() for KVM_MEM_LOG_DIRTY_PAGES: write-protect every spte of
  * the slot at every level (large ones are dropped), one flush at the end.
  */
-void kvm_mmu_enable_dirty_log(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g)
+void kvm_mmu_slot_remove_write_access(struct kvm *kvm, struct kvm_shadow *sh,
+				      struct kvm_guest *g)
 {
 	struct kvm_memory_slot *slot = &g->slots[0];
 	bool flush = false;
 
-	if (slot->dirty_log)
-		return;
-	slot->dirty_log = true;   /* the new memslots, published before the commit */
 	sim_spin_lock(kvm->sim, MMU_ADDR_LOCK);
 	for (uint32_t i = 0; i < RMAP_SLOTS; i++) {
 		struct kvm_rmap_entry *e = &sh->rmap[i];

@@ -182,8 +182,13 @@ bool kvm_mmu_notifier_clear_flush_young(struct kvm *kvm, struct kvm_shadow *sh,
 					struct kvm_guest *g, uint64_t gfn);
 bool kvm_mmu_notifier_test_young(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 				 uint64_t gfn);
-/* Dirty logging of memslot 0: enable (kvm_arch_commit_memory_region) and collect. */
-void kvm_mmu_enable_dirty_log(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g);
+/*
+ * Dirty logging of memslot 0: kvm_mmu_slot_remove_write_access (what
+ * kvm_arch_commit_memory_region does once the new memslots, with the
+ * flag, are published and SRCU readers are gone) and collecting.
+ */
+void kvm_mmu_slot_remove_write_access(struct kvm *kvm, struct kvm_shadow *sh,
+				      struct kvm_guest *g);
 /* kvm_vm_ioctl_get_dirty_log: the collected bitmap into out (MMU_DIRTY_BITMAP_WORDS). */
 void kvm_vm_ioctl_get_dirty_log(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 				uint32_t *out);
