@@ -77,6 +77,9 @@ struct vcpu {
 	struct tlb_entry tlb[TLB_ENTRIES];
 	uint32_t tlb_next;
 	uint64_t guest_entry_step;         /* the IN_GUEST_MODE store of the current entry */
+	/* Guest pte writes seen when the current operation began. */
+	uint32_t op_write_epoch;
+	bool op_began_during_write;
 };
 
 struct mmu_world {
@@ -95,6 +98,7 @@ struct mmu_world {
 	uint64_t walk_ptr_step[SIM_CPUS_MAX];
 	uint64_t walk_seen_begin[SIM_CPUS_MAX];
 	uint32_t gpte_writes_in_flight;
+	uint32_t gpte_write_epoch;          /* guest pte writes begun so far */
 	/* Host frames taken away by the host (after an invalidate or change_pte). */
 	uint64_t revoked[REVOKED_MAX];
 	uint32_t revoked_count;
@@ -412,7 +416,9 @@ static void mark_all_stale(void)
  */
 static void clear_stale(struct vcpu *v, int t, int i)
 {
-	if (W->gpte_writes_in_flight)
+	/* Nor when one was under way at any time during this operation. */
+	if (W->gpte_writes_in_flight || v->op_began_during_write ||
+	    v->op_write_epoch != W->gpte_write_epoch)
 		return;
 	if (t < 0)
 		memset(v->stale, 0, sizeof(v->stale));
@@ -960,6 +966,7 @@ static void op_gpte_write(uint32_t cpu, const struct fz_op *op)
 	 */
 	mark_all_stale();
 	W->gpte_writes_in_flight++;
+	W->gpte_write_epoch++;
 	gpte_write_parts[cpu] = 1;
 	gpte_store_pending[cpu] = true;
 	/* A supervisor write through the window entry that maps the table. */
@@ -1158,6 +1165,8 @@ static void mmu_cpu(struct sim *s, uint32_t cpu, void *arg)
 	(void)s;
 	if (!host) {
 		W->in_op[cpu] = true;
+		W->v[cpu].op_write_epoch = W->gpte_write_epoch;
+		W->v[cpu].op_began_during_write = W->gpte_writes_in_flight != 0;
 		srcu_read_lock(cpu);
 		set_mode(cpu, (enum guest_paging)(p->config_high & 3), p->config_high & 4, true, false);
 		/* The first entry loads the roots. */
@@ -1179,6 +1188,8 @@ static void mmu_cpu(struct sim *s, uint32_t cpu, void *arg)
 		if (host) {
 			run_host_op(cpu, op);
 		} else {
+			W->v[cpu].op_write_epoch = W->gpte_write_epoch;
+			W->v[cpu].op_began_during_write = W->gpte_writes_in_flight != 0;
 			srcu_read_lock(cpu);
 			run_vcpu_op(cpu, op);
 			srcu_read_unlock(cpu);
@@ -1209,6 +1220,7 @@ void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_opt
 			W->nhosts = (p->ops[i].cpu & 1) + 1u;
 	sc.cpus = W->nvcpus + W->nhosts;
 	W->gpte_writes_in_flight = 0;
+	W->gpte_write_epoch = 0;
 	memset(gpte_store_pending, 0, sizeof(gpte_store_pending));
 	memset(gpte_write_parts, 0, sizeof(gpte_write_parts));
 	W->revoked_count = 0;
