@@ -528,19 +528,23 @@ static int host_mapping_level(const struct kvm_shadow *sh, const struct kvm_gues
 }
 
 /*
- * PageTransCompound(pfn_to_page(pfn)) for THP memory: gfn's 2M host frame
+ * PageTransCompound(pfn_to_page(pfn)) for THP memory: pfn is one of the
+ * slot's own frames (not a page the host moved a gfn to) and its 2M frame
  * is still one huge page (no page of it was remapped, which splits it).
  * A look at the host page tables, made under mmu_lock after
  * mmu_notifier_retry, so no split can be in progress.
  */
 static bool host_page_trans_compound(const struct kvm_shadow *sh, const struct kvm_guest *g,
-				     uint64_t gfn)
+				     uint64_t gfn, uint64_t pfn)
 {
 	const struct kvm_memory_slot *slot = gfn_to_memslot(g, gfn);
-	uint64_t first = gfn & ~511ull;
+	uint64_t first;
 
-	if (!slot || !slot->thp || !sh->sim || first < slot->base_gfn ||
-	    first + 512 > slot->base_gfn + slot->npages)
+	if (!slot || !slot->thp || !sh->sim || pfn < slot->pfn_base ||
+	    pfn >= slot->pfn_base + slot->npages)
+		return false;
+	first = (slot->base_gfn + (pfn - slot->pfn_base)) & ~511ull;
+	if (first < slot->base_gfn || first + 512 > slot->base_gfn + slot->npages)
 		return false;
 	if (slot == &g->slots[0])
 		for (uint64_t f = first; f < first + 512 && f < MMU_HOST_PTES; f++)
@@ -560,7 +564,7 @@ static void transparent_hugepage_adjust(struct kvm_shadow *sh, const struct kvm_
 	uint64_t mask = (1ull << 9) - 1;
 
 	if (*pfnp == KVM_PFN_NOSLOT || *levelp != PT_PAGE_TABLE_LEVEL ||
-	    !host_page_trans_compound(sh, g, *gfnp) ||
+	    !host_page_trans_compound(sh, g, *gfnp, *pfnp) ||
 	    has_wrprotected_page(sh, *gfnp, PT_DIRECTORY_LEVEL))
 		return;
 	*levelp = PT_DIRECTORY_LEVEL;
