@@ -23,6 +23,13 @@ void fz_harness_init(int *argc, char ***argv, struct fz_options *out)
 			out->strict = true;
 		else if (strcmp(arg, "--report-known") == 0)
 			out->report_known = true;
+		else if (strncmp(arg, "--vcpus=", 8) == 0) {
+			out->vcpus = (uint32_t)atoi(arg + 8);
+			if (out->vcpus < 2 || out->vcpus > 4) {
+				fprintf(stderr, "spterace: --vcpus must be 2, 3 or 4\n");
+				exit(2);
+			}
+		}
 	}
 	if (mutant && *mutant) {
 		out->mutant = mmu_mutant_by_name(mutant);

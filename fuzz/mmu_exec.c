@@ -1180,7 +1180,7 @@ static void mmu_cpu(struct sim *s, uint32_t cpu, void *arg)
 
 		if (fz_mmu_op_is_host(op->kind) != host)
 			continue;
-		if (host ? (op->cpu & 1) != cpu - W->nvcpus : op->cpu != cpu)
+		if (host ? (op->cpu & 1) != cpu - W->nvcpus : op->cpu % W->nvcpus != cpu)
 			continue;
 		W->cur_op[cpu] = i;
 		W->in_op[cpu] = true;
@@ -1213,7 +1213,7 @@ void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_opt
 	W->sim = sim;
 	W->res = out;
 	W->prog = p;
-	W->nvcpus = p->cpus < 2 ? 2 : p->cpus > 4 ? 4 : p->cpus;
+	W->nvcpus = o->vcpus ? o->vcpus : p->cpus < 2 ? 2 : p->cpus > 4 ? 4 : p->cpus;
 	W->nhosts = 0;
 	for (uint32_t i = 0; i < p->ops_count; i++)
 		if (fz_mmu_op_is_host(p->ops[i].kind) && (p->ops[i].cpu & 1) + 1u > W->nhosts)
