@@ -290,7 +290,7 @@ const char *fz_divergence_class(const struct orc_verdict *v)
 {
 	uint32_t low = (uint32_t)v->value, high = (uint32_t)(v->value >> 32);
 	bool low_mmio = false, low_present = false, high_present = false;
-	bool window_all_present = true;
+	bool window_all_present = true, window_one_pfn = true;
 
 	if (v->kind == ORC_BENIGN_BLEND)
 		return "blend";
@@ -299,6 +299,7 @@ const char *fz_divergence_class(const struct orc_verdict *v)
 		bool mmio = fz_spte_is_mmio(m), present = (m & PT_PRESENT_MASK) && !mmio;
 
 		window_all_present &= present;
+		window_one_pfn &= (m & PT64_BASE_ADDR_MASK) == (v->allowed[0] & PT64_BASE_ADDR_MASK);
 		if ((uint32_t)m == low) {
 			low_mmio |= mmio;
 			low_present |= present;
@@ -309,12 +310,13 @@ const char *fz_divergence_class(const struct orc_verdict *v)
 	if (low_mmio && high_present)
 		return "mmio-low-present-high";
 	/*
-	 * Both halves came from present values and the spte never left
-	 * present while the read ran: in-place updates (mmu_spte_update) took
-	 * the low half away and back, which clear_spte_count does not count.
-	 * With a clear in the window it is the race the count exists for.
+	 * Both halves came from present values of one pfn and the spte never
+	 * left present while the read ran: in-place updates (mmu_spte_update)
+	 * took the low half away and back, which clear_spte_count does not
+	 * count.  With a clear in the window, or a pfn change in place, it is
+	 * the race the count exists for.
 	 */
-	if (low_present && high_present && window_all_present)
+	if (low_present && high_present && window_all_present && window_one_pfn)
 		return "present-update-aba";
 	if (low_present && high_present)
 		return "stale-high-half";

@@ -182,6 +182,9 @@ struct sim *fz_exec_sim(struct fz_exec *x);
  * The shape of a divergence, from the returned value and the legal values:
  *   "mmio-low-present-high"  the low half of an MMIO spte with the high half
  *                            of a present one (W1 over an MMIO spte)
+ *   "present-update-aba"     the low half of one present value with the high
+ *                            half of another, all of one pfn and no clear in
+ *                            between (in-place updates; a recorded finding)
  *   "stale-high-half"        the low half of one present value with the high
  *                            half of another
  *   "blend"                  a same-pfn blend (strict mode)
