@@ -338,6 +338,11 @@ static const struct {
 	  "corpus/findings/spte/mmio-to-present-w1-tear" },
 	{ FZ_TARGET_SPTE, "present-update-aba",
 	  "corpus/findings/spte/present-update-low-aba" },
+	/* The same code runs in the full model: the same analysis applies. */
+	{ FZ_TARGET_MMU, "mmio-low-present-high",
+	  "corpus/findings/spte/mmio-to-present-w1-tear" },
+	{ FZ_TARGET_MMU, "present-update-aba",
+	  "corpus/findings/spte/present-update-low-aba" },
 };
 
 bool fz_known_finding(enum fz_target t, const char *divergence_class, const char **out_where)
