@@ -137,6 +137,16 @@ MMU_SEEDS = {
             ("access", 1, 0x03, 3), ("mov_cr3", 1, 0, 0), ("access", 1, 0x03, 3),
             ("invlpg", 0, 0x03, 0), ("access", 0, 0x03, 1)],
         host64=False, sched=[9, 1, 4, 0, 7, 1]),
+    # Lockless walkers (fast page fault under dirty logging, the MMIO walk of
+    # both MMIO holes) on three vCPUs while the host zaps every page.
+    "walkers-vs-zap-tso": mmu_program(
+        0, [("access", 0, 0x00, 1), ("access", 1, 0x01, 1), ("access", 2, 0x0a, 0),
+            ("dirty_log", 0, 0, 0), ("access", 0, 0x00, 1), ("access", 1, 0x1a, 0),
+            ("zap_all", 1, 0, 0), ("access", 2, 0x01, 1), ("access", 0, 0x0a, 0),
+            ("dirty_log", 0, 0, 1), ("access", 1, 0x00, 1), ("zap_all", 1, 0, 0),
+            ("access", 2, 0x1a, 0), ("access", 0, 0x01, 1)],
+        host64=False, vcpus=3, bytes_sched=True,
+        sched=[0, 0, 1, 1, 2, 2, 3, 3, 4, 5, 6, 7, 0, 1, 2, 3]),
     "shadow-pae-aging-tso": mmu_program(
         2, [("access", 0, 0x00, 1), ("access", 1, 0x01, 0), ("age", 0, 0x00, 0),
             ("age", 1, 0x01, 1), ("access", 0, 0x00, 1), ("access", 1, 0x00, 0)],

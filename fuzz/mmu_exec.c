@@ -57,6 +57,10 @@ enum {
 #define WINDOW_PTES 16
 #define MEMSLOT_PAGES 0x1000
 #define MEMSLOT_PFN_BASE 0x7000000ull
+/* The memslot the host adds over the MMIO holes and deletes again. */
+#define HOLE_SLOT_BASE (MEMSLOT_PAGES + 0x10)
+#define HOLE_SLOT_PAGES 16
+#define HOLE_SLOT_PFN 0x5000000ull
 #define RETRIES_MAX 8
 #define TLB_ENTRIES 16
 #define HOSTS_MAX 2
@@ -100,6 +104,8 @@ struct mmu_world {
 	uint32_t gpte_writes_in_flight;
 	uint32_t gpte_write_epoch;          /* guest pte writes begun so far */
 	uint64_t checked_mark;              /* stores visible at the last invariant check */
+	uint32_t memslot_epoch;             /* memslot updates begun */
+	bool memslot_updating;
 	/* Host frames taken away by the host (after an invalidate or change_pte). */
 	uint64_t revoked[REVOKED_MAX];
 	uint32_t revoked_count;
@@ -830,6 +836,8 @@ static bool guest_access(uint32_t cpu, uint64_t gva, uint32_t access, bool is_gp
 		       (access & PFERR_FETCH_MASK ? ORC_ACC_FETCH : 0);
 	struct orc_translation tr;
 
+	uint32_t epoch = W->memslot_updating ? ~0u : W->memslot_epoch;
+
 	for (int attempt = 0; attempt < RETRIES_MAX; attempt++) {
 		uint32_t pfec, guest_fault = 0;
 		enum guest_outcome out;
@@ -880,9 +888,15 @@ static bool guest_access(uint32_t cpu, uint64_t gva, uint32_t access, bool is_gp
 			return true;
 		}
 		if (r == MMU_PF_EMULATE) {
+			const struct kvm_memory_slot *slot;
+
 			stale = is_stale(v, gva);
 			reference(v, gva, acc, &tr);
-			if (!stale && tr.ok && gfn_to_memslot(&W->guest, tr.gpa >> PAGE_SHIFT) &&
+			slot = gfn_to_memslot(&W->guest, tr.gpa >> PAGE_SHIFT);
+			/* A memslot update racing with the access may go either way. */
+			if (W->memslot_updating || W->memslot_epoch != epoch)
+				slot = NULL;
+			if (!stale && tr.ok && slot && !slot->invalid &&
 			    !is_gpte_write && !(access & PFERR_WRITE_MASK))
 				return diverge("emulate", cpu, "gva %llx: a read of RAM (gpa %llx) was "
 					       "sent to the emulator as MMIO", gva, tr.gpa);
@@ -1096,6 +1110,55 @@ static bool check_dirty_log(uint32_t cpu, const uint32_t *reported)
 	return true;
 }
 
+/*
+ * install_new_memslots(): the new memslots and their generation are
+ * published together (one pointer; here one locked step, with the private
+ * memslot array changed right after it), then synchronize_srcu waits for
+ * every vCPU that may still use the old ones.
+ */
+static void install_new_memslots(bool add, bool invalidate, bool del)
+{
+	struct sim *s = W->sim;
+
+	sim_xchg32(s, MMU_ADDR_MEMSLOTS_GEN, sim_mem_peek32(s, MMU_ADDR_MEMSLOTS_GEN) + 1);
+	if (add) {
+		guest_add_memslot(&W->guest, HOLE_SLOT_BASE, HOLE_SLOT_PAGES, HOLE_SLOT_PFN);
+	} else if (invalidate) {
+		for (uint32_t i = 1; i < W->guest.slots_count; i++)
+			if (W->guest.slots[i].base_gfn == HOLE_SLOT_BASE)
+				W->guest.slots[i].invalid = true;
+	} else if (del) {
+		guest_del_memslot(&W->guest, HOLE_SLOT_BASE);
+	}
+	synchronize_srcu();
+}
+
+/*
+ * Models: kvm_main.c: __kvm_set_memory_region() for the memslot over the
+ * MMIO holes.  Creating it publishes the new memslots (stale MMIO sptes
+ * are found by their generation; kvm_mmu_invalidate_mmio_sptes only zaps
+ * on wrap-around, 150 updates away).  Deleting it first publishes the
+ * slot as KVM_MEMSLOT_INVALID, zaps every shadow page
+ * (kvm_arch_flush_shadow_memslot), then publishes the memslots without it.
+ */
+static void memslot_update(void)
+{
+	bool present = false;
+
+	for (uint32_t i = 1; i < W->guest.slots_count; i++)
+		present |= W->guest.slots[i].base_gfn == HOLE_SLOT_BASE;
+	W->memslot_updating = true;
+	W->memslot_epoch++;
+	if (!present) {
+		install_new_memslots(true, false, false);
+	} else {
+		install_new_memslots(false, true, false);
+		kvm_mmu_invalidate_zap_all_pages(&W->kvm, &W->sh);
+		install_new_memslots(false, false, true);
+	}
+	W->memslot_updating = false;
+}
+
 static void run_host_op(uint32_t cpu, const struct fz_op *op)
 {
 	uint64_t gfn = host_op_gfn(op), old_pfn, new_pfn = host_new_pfn(gfn, op->b);
@@ -1156,6 +1219,9 @@ static void run_host_op(uint32_t cpu, const struct fz_op *op)
 		break;
 	case FZ_MMU_ZAP_ALL:
 		kvm_mmu_invalidate_zap_all_pages(&W->kvm, &W->sh);
+		break;
+	case FZ_MMU_MEMSLOT:
+		memslot_update();
 		break;
 	default:
 		break;
@@ -1231,6 +1297,8 @@ void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_opt
 	W->gpte_writes_in_flight = 0;
 	W->gpte_write_epoch = 0;
 	W->checked_mark = ~0ull;
+	W->memslot_epoch = 0;
+	W->memslot_updating = false;
 	memset(gpte_store_pending, 0, sizeof(gpte_store_pending));
 	memset(gpte_write_parts, 0, sizeof(gpte_write_parts));
 	W->revoked_count = 0;

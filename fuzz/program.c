@@ -49,6 +49,7 @@ static const char *const mmu_op_names[FZ_MMU_OP_COUNT] = {
 	[FZ_MMU_MODE] = "mode",       [FZ_MMU_INVALIDATE] = "invalidate",
 	[FZ_MMU_CHANGE_PTE] = "change-pte", [FZ_MMU_AGE] = "age",
 	[FZ_MMU_DIRTY_LOG] = "dirty-log", [FZ_MMU_ZAP_ALL] = "zap-all",
+	[FZ_MMU_MEMSLOT] = "memslot",
 };
 
 unsigned fz_target_op_count(enum fz_target t)

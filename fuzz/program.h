@@ -74,6 +74,7 @@ enum fz_mmu_op_kind {
 	FZ_MMU_AGE,          /* clear_flush_young (b&1 = 0) or test_young */
 	FZ_MMU_DIRTY_LOG,    /* enable dirty logging (b&1 = 0) or get_dirty_log */
 	FZ_MMU_ZAP_ALL,      /* kvm_mmu_invalidate_zap_all_pages */
+	FZ_MMU_MEMSLOT,      /* the MMIO holes become a RAM memslot, or it is deleted */
 	FZ_MMU_OP_COUNT,
 };
 

@@ -59,6 +59,17 @@ bool guest_add_memslot(struct kvm_guest *g, uint64_t base_gfn, uint64_t npages, 
 	return true;
 }
 
+bool guest_del_memslot(struct kvm_guest *g, uint64_t base_gfn)
+{
+	for (uint32_t i = 1; i < g->slots_count; i++) {
+		if (g->slots[i].base_gfn != base_gfn)
+			continue;
+		g->slots[i] = g->slots[--g->slots_count];
+		return true;
+	}
+	return false;
+}
+
 sim_addr guest_back_gfn(struct kvm_guest *g, uint64_t gfn)
 {
 	for (uint32_t i = 0; i < g->backed_count; i++)

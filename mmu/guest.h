@@ -61,6 +61,7 @@ struct kvm_memory_slot {
 	bool dirty_log;
 	uint64_t dirty_pages;  /* mark_page_dirty() count, while dirty logging */
 	int host_level;        /* host page size backing the slot: 1 (4K), 2 (2M, hugetlbfs) */
+	bool invalid;          /* KVM_MEMSLOT_INVALID: being deleted, no new mappings */
 	bool thp;              /* 4K anonymous memory the host backs with transparent
 				  huge pages: 2M frames until a page of one is remapped */
 };
@@ -111,6 +112,8 @@ struct guest_walker {
 void guest_init(struct kvm_guest *g);
 /* Add a memslot; returns false when full. */
 bool guest_add_memslot(struct kvm_guest *g, uint64_t base_gfn, uint64_t npages, uint64_t pfn_base);
+/* Remove the memslot at base_gfn (never slot 0); returns false if there is none. */
+bool guest_del_memslot(struct kvm_guest *g, uint64_t base_gfn);
 /* Back gfn with sim memory (a guest page table lives there); returns its word address. */
 sim_addr guest_back_gfn(struct kvm_guest *g, uint64_t gfn);
 /* The sim address of guest physical address gpa, if its frame is backed. */

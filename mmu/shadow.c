@@ -594,7 +594,8 @@ bool host_gfn_to_pfn(struct kvm *kvm, const struct kvm_guest *g, uint64_t gfn, u
 {
 	const struct kvm_memory_slot *slot = gfn_to_memslot(g, gfn);
 
-	if (!slot)
+	/* __gfn_to_hva_many: an invalid (deleted) slot has no hva: KVM_PFN_NOSLOT. */
+	if (!slot || slot->invalid)
 		return false;
 	*pfn = slot->pfn_base + (gfn - slot->base_gfn);
 	if (slot == &g->slots[0] && gfn < MMU_HOST_PTES) {
@@ -1478,7 +1479,7 @@ static bool mapping_level_dirty_bitmap(const struct kvm_guest *g, uint64_t gfn)
 {
 	const struct kvm_memory_slot *slot = gfn_to_memslot(g, gfn);
 
-	return !slot || slot->dirty_log;
+	return !slot || slot->invalid || slot->dirty_log;
 }
 
 int nonpaging_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
@@ -2042,11 +2043,10 @@ int kvm_shadow_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 	}
 	/* Level selection. */
 	if (walker.level >= PT_DIRECTORY_LEVEL) {
-		const struct kvm_memory_slot *slot = gfn_to_memslot(g, walker.gfn);
 		bool write_fault_to_shadow_pgtable = false;
 
-		/* mapping_level_dirty_bitmap: a dirty-logged slot maps 4K only. */
-		force_pt_level = (slot && slot->dirty_log) ||
+		/* A dirty-logged, invalid or absent slot maps 4K only. */
+		force_pt_level = mapping_level_dirty_bitmap(g, walker.gfn) ||
 				 is_self_change_mapping(vm, &walker, user_fault,
 							&write_fault_to_shadow_pgtable);
 	}
