@@ -343,6 +343,8 @@ static const struct {
 	  "corpus/findings/spte/mmio-to-present-w1-tear" },
 	{ FZ_TARGET_MMU, "present-update-aba",
 	  "corpus/findings/spte/present-update-low-aba" },
+	{ FZ_TARGET_MMU, "stale-mmio-spte",
+	  "corpus/findings/mmu/mmio-spte-stamped-with-new-generation" },
 };
 
 bool fz_known_finding(enum fz_target t, const char *divergence_class, const char **out_where)

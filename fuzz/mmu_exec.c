@@ -896,10 +896,16 @@ static bool guest_access(uint32_t cpu, uint64_t gva, uint32_t access, bool is_gp
 			/* A memslot update racing with the access may go either way. */
 			if (W->memslot_updating || W->memslot_epoch != epoch)
 				slot = NULL;
+			/*
+			 * The MMIO path answered from the vCPU's MMIO cache, or from
+			 * an MMIO spte whose generation is the current one.
+			 */
 			if (!stale && tr.ok && slot && !slot->invalid &&
 			    !is_gpte_write && !(access & PFERR_WRITE_MASK))
-				return diverge("emulate", cpu, "gva %llx: a read of RAM (gpa %llx) was "
-					       "sent to the emulator as MMIO", gva, tr.gpa);
+				return diverge(v->vm.mmio_from_cache ? "stale-mmio-cache"
+								     : "stale-mmio-spte", cpu,
+					       "gva %llx: a read of RAM (gpa %llx) was sent to the "
+					       "emulator as MMIO", gva, tr.gpa);
 			/* Emulated: a write to a shadowed page table, or MMIO. */
 			if (is_gpte_write && tr.ok) {
 				sim_addr a;

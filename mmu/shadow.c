@@ -1453,7 +1453,8 @@ int handle_mmio_page_fault_common(struct kvm *kvm, struct kvm_shadow *sh,
 	uint64_t spte;
 
 	(void)sh;
-	if (quickly_check_mmio_pf(vm, addr, direct))
+	vm->mmio_from_cache = quickly_check_mmio_pf(vm, addr, direct);
+	if (vm->mmio_from_cache)
 		return MMU_PF_EMULATE;
 	spte = walk_shadow_page_get_mmio_spte(kvm, vm, addr);
 	if (is_mmio_spte(kvm, spte)) {
@@ -1491,6 +1492,7 @@ int nonpaging_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gues
 	int level, r;
 
 	assert(vm->direct_map);
+	vm->mmio_from_cache = false;
 	if (error_code & PFERR_RSVD_MASK) {
 		/* handle_mmio_page_fault(..., direct = true) */
 		r = handle_mmio_page_fault_common(kvm, sh, vm, gva, true);
@@ -2026,6 +2028,7 @@ int kvm_shadow_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 	uint32_t mmu_seq;
 
 	assert(!vm->direct_map);
+	vm->mmio_from_cache = false;
 	if (error_code & PFERR_RSVD_MASK) {
 		/* handle_mmio_page_fault(..., direct = mmu_is_nested = false) */
 		r = handle_mmio_page_fault_common(kvm, sh, vm, addr, false);

@@ -109,6 +109,7 @@ struct kvm_vcpu_mmu {
 	/* The per-vCPU MMIO cache (vcpu_cache_mmio_info); gfn 0 means empty. */
 	uint64_t mmio_gva, mmio_gfn;
 	unsigned mmio_access;
+	bool mmio_from_cache;            /* for checks: the last MMIO fault hit the cache */
 };
 
 /* Outcomes of the fault handlers (besides the guest #PF of shadow paging). */
