@@ -345,6 +345,8 @@ static const struct {
 	  "corpus/findings/spte/present-update-low-aba" },
 	{ FZ_TARGET_MMU, "stale-mmio-spte",
 	  "corpus/findings/mmu/mmio-spte-stamped-with-new-generation" },
+	{ FZ_TARGET_MMU, "stale-mmio-cache",
+	  "corpus/findings/mmu/mmio-cache-outlives-memslot-creation" },
 };
 
 bool fz_known_finding(enum fz_target t, const char *divergence_class, const char **out_where)
