@@ -347,6 +347,8 @@ static const struct {
 	  "corpus/findings/mmu/mmio-spte-stamped-with-new-generation" },
 	{ FZ_TARGET_MMU, "stale-mmio-cache",
 	  "corpus/findings/mmu/mmio-cache-outlives-memslot-creation" },
+	{ FZ_TARGET_MMU, "mmio-pf-bug",
+	  "corpus/findings/mmu/mmio-walk-finds-present-spte" },
 };
 
 bool fz_known_finding(enum fz_target t, const char *divergence_class, const char **out_where)
