@@ -214,7 +214,86 @@ static void checker_reports_each_broken_invariant(void)
 	CHECK_EQ_U64(kvm_shadow_check(sim, &kvm, &sh, &guest, vcpus, 1, why, sizeof(why)), 0);
 }
 
+/*
+ * Two CPUs: CPU 1 is vCPU 1, a lockless walker reading the 4K spte of a
+ * level-1 shadow page again and again between walk_shadow_page_lockless_
+ * begin and _end; CPU 0 zaps every page (kvm_mmu_invalidate_zap_all_pages).
+ * The walker records whether the page was freed after its walk began.
+ */
+static uint32_t walked_sp;
+static sim_addr walked_sptep;
+static bool read_freed_page;
+
+static void zap_or_walk(struct sim *s, uint32_t cpu, void *arg)
+{
+	(void)arg;
+	if (cpu == 0) {
+		kvm_mmu_invalidate_zap_all_pages(&kvm, &sh);
+		return;
+	}
+	walk_shadow_page_lockless_begin(&kvm, 1);
+	for (int i = 0; i < 3; i++) {
+		mmu_spte_get_lockless(&kvm, walked_sptep);
+		/* Freed after this walk announced itself (a page freed before is never reached). */
+		read_freed_page |= !sh.pages[walked_sp].allocated &&
+				   sh.freed_step[walked_sp] > kvm.lockless_begin_step[1];
+	}
+	walk_shadow_page_lockless_end(&kvm, 1);
+	(void)s;
+}
+
+static void map_one_page(void)
+{
+	mmu_alloc_direct_roots_locked(&kvm, &sh, &vm);
+	kvm_direct_map_locked(&kvm, &sh, &guest, &vm, 0x5000, true, PT_PAGE_TABLE_LEVEL);
+}
+
+/* The walker's page is in use from the walker's first read; no zap frees it before. */
+static unsigned zap_during_walks(enum mmu_mutant mutant, enum sim_mm mm, unsigned runs)
+{
+	unsigned bad = 0;
+
+	for (unsigned seed = 0; seed < runs; seed++) {
+		struct sim_config c = { .cpus = 2, .mm = mm, .sched = SIM_SCHED_BYTES,
+					.seed = seed + 1 };
+		int level = 0;
+
+		setup(false, MMU_HOST_32);
+		kvm.mutant = mutant;
+		kvm.nr_vcpus = 2;
+		vm.vcpu_id = 1;
+		locked(map_one_page);
+		CHECK(shadow_translate_peek(sim, &kvm, &vm, 0x5000, &level) != 0);
+		CHECK_EQ_U64(level, 1);
+		walked_sptep = sp_spt(0);
+		for (uint32_t i = 0; i < MMU_SP_MAX; i++)
+			if (sh.pages[i].allocated && sh.pages[i].role.level == 1)
+				walked_sp = i;
+		walked_sptep = sp_spt(walked_sp) + 2 * 5;
+		read_freed_page = false;
+		sim_reset_keep_memory(sim, &c);
+		sim_spawn(sim, 0, zap_or_walk, NULL);
+		sim_spawn(sim, 1, zap_or_walk, NULL);
+		CHECK(sim_run(sim) == SIM_DONE);
+		bad += read_freed_page;
+	}
+	return bad;
+}
+
+static void zap_all_waits_for_lockless_walkers_under_sc_and_tso(void)
+{
+	CHECK_EQ_U64(zap_during_walks(MMU_MUTANT_NONE, SIM_MM_SC, 300), 0);
+	CHECK_EQ_U64(zap_during_walks(MMU_MUTANT_NONE, SIM_MM_TSO, 300), 0);
+}
+
+static void zap_frees_under_a_walker_without_the_wait(void)
+{
+	CHECK(zap_during_walks(MMU_MUTANT_ZAP_NO_WAIT_WALKERS, SIM_MM_SC, 300) > 0);
+}
+
 TEST_MAIN(TEST(pte_list_add_remove_restores_empty),
+	  TEST(zap_all_waits_for_lockless_walkers_under_sc_and_tso),
+	  TEST(zap_frees_under_a_walker_without_the_wait),
 	  TEST(nonpaging_direct_map_on_32_bit_host_keeps_invariants),
 	  TEST(tdp_direct_map_on_64_bit_host_keeps_invariants),
 	  TEST(large_mapping_replaces_table_pointer_and_unlinks_child),
