@@ -218,7 +218,7 @@ static void checker_reports_each_broken_invariant(void)
  * Two CPUs: CPU 1 is vCPU 1, a lockless walker reading the 4K spte of a
  * level-1 shadow page again and again between walk_shadow_page_lockless_
  * begin and _end; CPU 0 zaps every page (kvm_mmu_invalidate_zap_all_pages).
- * The walker records whether the page was freed after its walk began.
+ * The walker records whether the page was freed while it held it.
  */
 static uint32_t walked_sp;
 static sim_addr walked_sptep;
@@ -231,15 +231,22 @@ static void zap_or_walk(struct sim *s, uint32_t cpu, void *arg)
 		kvm_mmu_invalidate_zap_all_pages(&kvm, &sh);
 		return;
 	}
+	uint64_t first_read = 0;
+
 	walk_shadow_page_lockless_begin(&kvm, 1);
 	for (int i = 0; i < 3; i++) {
 		mmu_spte_get_lockless(&kvm, walked_sptep);
-		/* Freed after this walk announced itself (a page freed before is never reached). */
+		if (!first_read)
+			first_read = sim_last_step(s);
+		/*
+		 * Freed after the walk's first read, when the walker held the
+		 * page (a real walker reaches a page freed before that through
+		 * a cleared pointer, never).
+		 */
 		read_freed_page |= !sh.pages[walked_sp].allocated &&
-				   sh.freed_step[walked_sp] > kvm.lockless_begin_step[1];
+				   sh.freed_step[walked_sp] > first_read;
 	}
 	walk_shadow_page_lockless_end(&kvm, 1);
-	(void)s;
 }
 
 static void map_one_page(void)
@@ -254,9 +261,21 @@ static unsigned zap_during_walks(enum mmu_mutant mutant, enum sim_mm mm, unsigne
 	unsigned bad = 0;
 
 	for (unsigned seed = 0; seed < runs; seed++) {
+		/*
+		 * Random byte-stream schedules, and for the first runs a
+		 * preemption list: the walker runs `seed` steps, then the
+		 * zapper runs to its end, then the walker finishes.
+		 */
+		uint8_t list[4] = { 0, 1, (uint8_t)seed, 0 };
 		struct sim_config c = { .cpus = 2, .mm = mm, .sched = SIM_SCHED_BYTES,
 					.seed = seed + 1 };
 		int level = 0;
+
+		if (seed < 16) {
+			c.sched = SIM_SCHED_PREEMPT;
+			c.sched_bytes = list;
+			c.sched_len = sizeof(list);
+		}
 
 		setup(false, MMU_HOST_32);
 		kvm.mutant = mutant;
@@ -291,7 +310,14 @@ static void zap_frees_under_a_walker_without_the_wait(void)
 	CHECK(zap_during_walks(MMU_MUTANT_ZAP_NO_WAIT_WALKERS, SIM_MM_SC, 300) > 0);
 }
 
+static void walker_without_mb_is_missed_only_under_tso(void)
+{
+	CHECK_EQ_U64(zap_during_walks(MMU_MUTANT_LOCKLESS_BEGIN_NO_MB, SIM_MM_SC, 300), 0);
+	CHECK(zap_during_walks(MMU_MUTANT_LOCKLESS_BEGIN_NO_MB, SIM_MM_TSO, 300) > 0);
+}
+
 TEST_MAIN(TEST(pte_list_add_remove_restores_empty),
+	  TEST(walker_without_mb_is_missed_only_under_tso),
 	  TEST(zap_all_waits_for_lockless_walkers_under_sc_and_tso),
 	  TEST(zap_frees_under_a_walker_without_the_wait),
 	  TEST(nonpaging_direct_map_on_32_bit_host_keeps_invariants),
