@@ -1279,6 +1279,61 @@ static void shadow_walk_next(struct shadow_walk *it, uint64_t spte)
  * Models: mmu.c: __direct_map() (3.11: no drop_large_spte on the way down;
  * that came with 404381c5839d in 2014).
  */
+/*
+ * Models: mmu.c: direct_pte_prefetch_many(): map the run [start, end) of
+ * not-present sptes speculatively, from gfn_to_page_many_atomic's pages.
+ * A dirty-logged or invalid slot is not prefetched (the access of a direct
+ * page is ACC_ALL, so gfn_to_memslot_dirty_bitmap asks for no dirty log).
+ */
+static int direct_pte_prefetch_many(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+				    struct kvm_vcpu_mmu *vm, uint32_t spi, unsigned start,
+				    unsigned end)
+{
+	const struct kvm_mmu_page *sp = &sh->pages[spi];
+	uint64_t gfn = kvm_mmu_page_get_gfn(sh, spi, start);
+	const struct kvm_memory_slot *slot = gfn_to_memslot(g, gfn);
+	unsigned got = 0;
+	uint64_t pfns[PTE_PREFETCH_NUM];
+
+	if (!slot || slot->invalid || slot->dirty_log)
+		return -1;
+	/* gfn_to_page_many_atomic: the host pages, up to the end of the slot. */
+	while (start + got < end && gfn + got < slot->base_gfn + slot->npages &&
+	       host_gfn_to_pfn(kvm, g, gfn + got, &pfns[got]))
+		got++;
+	if (!got)
+		return -1;
+	for (unsigned i = 0; i < got; i++)
+		mmu_set_spte(kvm, sh, g, vm, sp_spt(spi) + 2 * (start + i), sp->role.access, 0, NULL,
+			     (int)sp->role.level, gfn + i, pfns[i], true, true);
+	return 0;
+}
+
+/* Models: mmu.c: __direct_pte_prefetch() and direct_pte_prefetch() (shadow A bits exist). */
+static void direct_pte_prefetch(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+				struct kvm_vcpu_mmu *vm, sim_addr sptep)
+{
+	uint32_t spi = page_header_of_sptep(sptep);
+	unsigned first = sptep_index(sptep) & ~(PTE_PREFETCH_NUM - 1u), start = ~0u;
+
+	if (sh->pages[spi].role.level > PT_PAGE_TABLE_LEVEL)
+		return;
+	assert(sh->pages[spi].role.direct);
+	for (unsigned i = first; i < first + PTE_PREFETCH_NUM; i++) {
+		sim_addr spte = sp_spt(spi) + 2 * i;
+
+		if (is_shadow_present_pte(kvm, mmu_spte_read_locked(kvm, spte)) || spte == sptep) {
+			if (start == ~0u)
+				continue;
+			if (direct_pte_prefetch_many(kvm, sh, g, vm, spi, start, i) < 0)
+				break;
+			start = ~0u;
+		} else if (start == ~0u) {
+			start = i;
+		}
+	}
+}
+
 static int __direct_map(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 			struct kvm_vcpu_mmu *vm, uint64_t gpa, bool write, int level, uint64_t gfn,
 			uint64_t pfn)
@@ -1294,6 +1349,7 @@ static int __direct_map(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest
 		if (it.level == level) {
 			mmu_set_spte(kvm, sh, g, vm, it.sptep, ACC_ALL, write, NULL, level, gfn, pfn,
 				     false, true);
+			direct_pte_prefetch(kvm, sh, g, vm, it.sptep);
 			break;
 		}
 		spte = mmu_spte_read_locked(kvm, it.sptep);
