@@ -23,6 +23,8 @@ void fz_harness_init(int *argc, char ***argv, struct fz_options *out)
 			out->strict = true;
 		else if (strcmp(arg, "--report-known") == 0)
 			out->report_known = true;
+		else if (strncmp(arg, "--report-known=", 15) == 0)
+			out->report_class = arg + 15;
 		else if (strncmp(arg, "--vcpus=", 8) == 0) {
 			out->vcpus = (uint32_t)atoi(arg + 8);
 			if (out->vcpus < 2 || out->vcpus > 4) {
@@ -57,7 +59,8 @@ void fz_harness_one(enum fz_target target, const struct fz_options *o, const uin
 	fz_decode(target, data, size, &prog);
 	fz_exec_run(harness_exec, &prog, o, &res);
 	if (res.divergence && !o->report_known &&
-	    fz_known_finding(target, res.divergence_class, NULL))
+	    fz_known_finding(target, res.divergence_class, NULL) &&
+	    !(o->report_class && strcmp(o->report_class, res.divergence_class) == 0))
 		return;   /* analysed already: see corpus/findings/ */
 	if (res.divergence) {
 		fprintf(stderr, "==spterace== DIVERGENCE\n");

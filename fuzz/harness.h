@@ -8,7 +8,9 @@
  *
  * Options (argv, as libFuzzer ignores flags starting with "--", or the
  * environment): --mutant=NAME / SPTERACE_MUTANT, --strict / SPTERACE_STRICT=1,
- * --report-known (abort on the known findings of corpus/findings/ as well).
+ * --report-known (abort on the known findings of corpus/findings/ as well;
+ * --report-known=CLASS: on those of one divergence class only, to find a
+ * new witness of it).
  */
 #ifndef SPTERACE_FUZZ_HARNESS_H
 #define SPTERACE_FUZZ_HARNESS_H

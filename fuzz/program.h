@@ -148,6 +148,7 @@ struct fz_options {
 	bool strict;          /* benign blends are divergences */
 	bool log;             /* keep the event log (tools); the hash is always kept */
 	bool report_known;    /* harness: abort on known findings too */
+	const char *report_class;  /* harness: ... or on those of this class only */
 	uint32_t vcpus;       /* mmu target: run every input with this many vCPUs (0: the input's) */
 };
 
