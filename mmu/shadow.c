@@ -2429,44 +2429,50 @@ void kvm_mmu_notifier_change_pte(struct kvm *kvm, struct kvm_shadow *sh, struct 
 	sim_spin_unlock(s, MMU_ADDR_LOCK);
 }
 
-/* Models: kvm_mmu_notifier_clear_flush_young() -> kvm_age_rmapp() at every level. */
-bool kvm_mmu_notifier_clear_flush_young(struct kvm *kvm, struct kvm_shadow *sh,
-					struct kvm_guest *g, uint64_t gfn)
+/*
+ * kvm_handle_hva with kvm_age_rmapp (clear: clear A with clear_bit) or
+ * kvm_test_age_rmapp (reads only), at every level, under mmu_lock.
+ */
+static bool age_gfn_locked(struct kvm *kvm, struct kvm_shadow *sh, uint64_t gfn, bool clear)
 {
 	bool young = false;
 
-	(void)g;
-	sim_spin_lock(kvm->sim, MMU_ADDR_LOCK);
 	for (int level = PT_PAGE_TABLE_LEVEL; level < PT_PAGE_TABLE_LEVEL + KVM_NR_PAGE_SIZES;
 	     level++) {
 		unsigned long *rmapp = rmap_of(sh, gfn, level);
 		sim_addr sptep;
 
 		for (uint32_t n = 0; rmapp && (sptep = pte_list_nth(sh, *rmapp, n)); n++)
-			young |= kvm_age_rmapp_one(kvm, sptep);
+			young |= clear ? kvm_age_rmapp_one(kvm, sptep)
+				       : !!(mmu_spte_read_locked(kvm, sptep) & PT_ACCESSED_MASK);
 	}
+	return young;
+}
+
+/* Models: kvm_mmu_notifier_clear_flush_young() -> kvm_age_rmapp(), flush if young. */
+bool kvm_mmu_notifier_clear_flush_young(struct kvm *kvm, struct kvm_shadow *sh,
+					struct kvm_guest *g, uint64_t gfn)
+{
+	bool young;
+
+	(void)g;
+	sim_spin_lock(kvm->sim, MMU_ADDR_LOCK);
+	young = age_gfn_locked(kvm, sh, gfn, true);
 	if (young)
 		kvm_flush_remote_tlbs(kvm, sh);
 	sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
 	return young;
 }
 
-/* Models: kvm_mmu_notifier_test_young() -> kvm_test_age_rmapp(): reads only. */
+/* Models: kvm_mmu_notifier_test_young() -> kvm_test_age_rmapp(). */
 bool kvm_mmu_notifier_test_young(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 				 uint64_t gfn)
 {
-	bool young = false;
+	bool young;
 
 	(void)g;
 	sim_spin_lock(kvm->sim, MMU_ADDR_LOCK);
-	for (int level = PT_PAGE_TABLE_LEVEL; level < PT_PAGE_TABLE_LEVEL + KVM_NR_PAGE_SIZES;
-	     level++) {
-		unsigned long *rmapp = rmap_of(sh, gfn, level);
-		sim_addr sptep;
-
-		for (uint32_t n = 0; rmapp && (sptep = pte_list_nth(sh, *rmapp, n)); n++)
-			young |= !!(mmu_spte_read_locked(kvm, sptep) & PT_ACCESSED_MASK);
-	}
+	young = age_gfn_locked(kvm, sh, gfn, false);
 	sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
 	return young;
 }
