@@ -19,6 +19,7 @@
 
 #include "oracle/walk.h"
 #include "testing/check.h"
+#include "testing/on_cpu.h"
 
 enum { P = 1, RW = 2, US = 4, A = 0x20, D = 0x40, PS = 0x80 };
 #define XD (1ull << 63)
@@ -69,24 +70,9 @@ static uint32_t fault_error;
 static uint64_t fault_gva;
 static int fault_ret;
 static uint32_t fault_guest_error;
-static void (*op)(void);
-
-static void run_cpu(struct sim *s, uint32_t cpu, void *arg)
-{
-	(void)s;
-	(void)cpu;
-	(void)arg;
-	op();
-}
-
 static void on_cpu(void (*fn)(void))
 {
-	struct sim_config c = { .cpus = 1, .mm = SIM_MM_TSO, .sched = SIM_SCHED_PREEMPT };
-
-	sim_reset_keep_memory(sim, &c);
-	op = fn;
-	sim_spawn(sim, 0, run_cpu, NULL);
-	CHECK(sim_run(sim) == SIM_DONE);
+	on_cpu_run(sim, fn, false, 0);
 }
 
 static void do_load_roots(void)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "testing/check.h"
+#include "testing/on_cpu.h"
 
 static struct sim *sim;
 static struct kvm kvm;
@@ -33,27 +34,10 @@ static void setup(bool tdp, enum mmu_host_width width)
 	kvm_vcpu_mmu_init(&vm, GUEST_PAGING_OFF, tdp, width);
 }
 
-static void (*op)(void);
-
-static void run_cpu(struct sim *s, uint32_t cpu, void *arg)
-{
-	(void)cpu;
-	(void)arg;
-	sim_spin_lock(s, MMU_ADDR_LOCK);
-	op();
-	sim_spin_unlock(s, MMU_ADDR_LOCK);
-}
-
-/* Run op as one locked operation on the simulated CPU. */
+/* Run fn as one locked operation on the simulated CPU. */
 static void locked(void (*fn)(void))
 {
-	struct sim_config c = { .cpus = 1, .mm = SIM_MM_TSO, .sched = SIM_SCHED_PREEMPT };
-
-	/* Memory persists across operations; only the scheduler restarts. */
-	sim_reset_keep_memory(sim, &c);
-	op = fn;
-	sim_spawn(sim, 0, run_cpu, NULL);
-	CHECK(sim_run(sim) == SIM_DONE);
+	on_cpu_run(sim, fn, true, MMU_ADDR_LOCK);
 }
 
 static char why[256];
