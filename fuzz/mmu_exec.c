@@ -1070,7 +1070,9 @@ static uint64_t host_op_gfn(const struct fz_op *op)
 
 /*
  * The frame the host moves gfn to: the slot's own frame, or one with the
- * same low 20 bits above a different 4 GiB boundary, or a different one.
+ * same low 20 bits above a different 4 GiB boundary, or the frame the host
+ * took from another gfn most recently (the page allocator hands freed
+ * pages out again: the gfn -> pfn ABA of locking.txt), or a different one.
  */
 static uint64_t host_new_pfn(uint64_t gfn, uint8_t b)
 {
@@ -1084,6 +1086,8 @@ static uint64_t host_new_pfn(uint64_t gfn, uint8_t b)
 	case 2:
 		return 0x200000ull | (linear & 0xfffff);
 	default:
+		if (W->revoked_count && (b & 4))
+			return W->revoked[W->revoked_count - 1];
 		return 0x300000ull | ((gfn * 7 + 0x40) & 0xfffff);
 	}
 }

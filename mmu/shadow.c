@@ -1422,8 +1422,24 @@ static bool page_fault_can_be_fast(uint32_t error_code)
  * a write-protected leaf that is locklessly modifiable gets W by cmpxchg64
  * (fast_pf_fix_direct_spte), and its gfn is marked dirty.
  */
+static bool __fast_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+			      struct kvm_vcpu_mmu *vm, uint64_t gva, int level, uint32_t error_code,
+			      const uint64_t *walked_gfn);
+
 static bool fast_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 			    struct kvm_vcpu_mmu *vm, uint64_t gva, int level, uint32_t error_code)
+{
+	return __fast_page_fault(kvm, sh, g, vm, gva, level, error_code, NULL);
+}
+
+/*
+ * walked_gfn: the fast-pf-indirect mutant's fast path, bolted onto
+ * FNAME(page_fault) after the guest walk, marks the gfn that walk found
+ * (an indirect page's gfn is not stable outside mmu_lock: locking.txt).
+ */
+static bool __fast_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
+			      struct kvm_vcpu_mmu *vm, uint64_t gva, int level, uint32_t error_code,
+			      const uint64_t *walked_gfn)
 {
 	struct shadow_walk it;
 	bool ret = false;
@@ -1457,7 +1473,8 @@ static bool fast_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_g
 	/* fast_pf_fix_direct_spte: sp->gfn + index for a direct page. */
 	{
 		uint32_t spi = page_header_of_sptep(sptep);
-		uint64_t gfn = kvm_mmu_page_get_gfn(sh, spi, sptep_index(sptep));
+		uint64_t gfn = walked_gfn ? *walked_gfn
+					  : kvm_mmu_page_get_gfn(sh, spi, sptep_index(sptep));
 
 		if (fast_pf_cmpxchg_w(kvm, sptep, spte))
 			mark_page_dirty(kvm, g, gfn);
@@ -2091,15 +2108,15 @@ int kvm_shadow_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 		if (r)
 			return r;
 	}
-	/* The mutant lets the direct-map fast path loose on indirect pages. */
-	if (kvm->mutant == MMU_MUTANT_FAST_PF_INDIRECT &&
-	    fast_page_fault(kvm, sh, g, vm, addr, PT_PAGE_TABLE_LEVEL, error_code))
-		return MMU_PF_RETRY;
 	/* FNAME(walk_addr), without mmu_lock. */
 	if (!guest_walk_addr(kvm, g, &vm->ctx, &walker, addr, error_code)) {
 		*guest_fault = walker.fault_error_code;   /* inject_page_fault */
 		return 0;
 	}
+	/* The mutant lets the direct-map fast path loose on indirect pages. */
+	if (kvm->mutant == MMU_MUTANT_FAST_PF_INDIRECT &&
+	    __fast_page_fault(kvm, sh, g, vm, addr, PT_PAGE_TABLE_LEVEL, error_code, &walker.gfn))
+		return MMU_PF_RETRY;
 	/* Level selection. */
 	if (walker.level >= PT_DIRECTORY_LEVEL) {
 		bool write_fault_to_shadow_pgtable = false;
