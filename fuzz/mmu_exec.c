@@ -1074,22 +1074,43 @@ static uint64_t host_op_gfn(const struct fz_op *op)
  * took from another gfn most recently (the page allocator hands freed
  * pages out again: the gfn -> pfn ABA of locking.txt), or a different one.
  */
+/* Does a guest frame other than gfn use host frame pfn now? */
+static bool frame_in_use(uint64_t pfn, uint64_t gfn)
+{
+	for (uint64_t g = 0; g < MEMSLOT_PAGES; g++) {
+		uint64_t p;
+
+		if (g != gfn && host_gfn_to_pfn_peek(W->sim, &W->guest, g, &p) && p == pfn)
+			return true;
+	}
+	return false;
+}
+
 static uint64_t host_new_pfn(uint64_t gfn, uint8_t b)
 {
-	uint64_t linear = MEMSLOT_PFN_BASE + gfn;
+	uint64_t linear = MEMSLOT_PFN_BASE + gfn, pfn, old;
 
 	switch (b & 3) {
 	case 0:
-		return linear;
+		pfn = linear;
+		break;
 	case 1:
-		return 0x100000ull | (linear & 0xfffff);
+		pfn = 0x100000ull | (linear & 0xfffff);
+		break;
 	case 2:
-		return 0x200000ull | (linear & 0xfffff);
+		pfn = 0x200000ull | (linear & 0xfffff);
+		break;
 	default:
 		if (W->revoked_count && (b & 4))
-			return W->revoked[W->revoked_count - 1];
-		return 0x300000ull | ((gfn * 7 + 0x40) & 0xfffff);
+			pfn = W->revoked[W->revoked_count - 1];
+		else
+			pfn = 0x300000ull | ((gfn * 7 + 0x40) & 0xfffff);
+		break;
 	}
+	/* A frame another gfn uses is not free: the page stays where it is. */
+	if (frame_in_use(pfn, gfn) && host_gfn_to_pfn_peek(W->sim, &W->guest, gfn, &old))
+		return old;
+	return pfn;
 }
 
 /* The host pte of gfn now points at new_pfn (0 in the word means the linear frame). */
