@@ -1192,7 +1192,7 @@ static void memslot_update(void)
 
 static void run_host_op(uint32_t cpu, const struct fz_op *op)
 {
-	uint64_t gfn = host_op_gfn(op), old_pfn, new_pfn = host_new_pfn(gfn, op->b);
+	uint64_t gfn = host_op_gfn(op), old_pfn, new_pfn;
 
 	/*
 	 * The host changes one page's pte at a time (the page-table lock and
@@ -1200,6 +1200,8 @@ static void run_host_op(uint32_t cpu, const struct fz_op *op)
 	 */
 	if (op->kind == FZ_MMU_INVALIDATE || op->kind == FZ_MMU_CHANGE_PTE)
 		sim_spin_lock(W->sim, MMU_ADDR_HOST_MM_LOCK);
+	/* Under the host's lock: the frame chosen is still free when it is used. */
+	new_pfn = host_new_pfn(gfn, op->b);
 	host_gfn_to_pfn_peek(W->sim, &W->guest, gfn, &old_pfn);
 	switch (op->kind) {
 	case FZ_MMU_INVALIDATE:
