@@ -147,6 +147,16 @@ MMU_SEEDS = {
             ("access", 2, 0x1a, 0), ("access", 0, 0x01, 1)],
         host64=False, vcpus=3, bytes_sched=True,
         sched=[0, 0, 1, 1, 2, 2, 3, 3, 4, 5, 6, 7, 0, 1, 2, 3]),
+    # kvm_set_pte_rmapp twice on a mapped frame (to frames with the same low
+    # 20 bits: the second rewrite keeps the low half) while vCPUs write to it
+    # (every write fault walks locklessly first): the race the count is for.
+    "change-pte-aba-vs-fast-pf": mmu_program(
+        0, [("access", 0, 0x00, 1), ("access", 1, 0x00, 1), ("change_pte", 0, 0x00, 1),
+            ("access", 0, 0x00, 1), ("change_pte", 0, 0x00, 2), ("access", 1, 0x00, 1),
+            ("change_pte", 0, 0x00, 1), ("access", 0, 0x00, 1), ("change_pte", 0, 0x00, 2),
+            ("access", 1, 0x00, 1)],
+        host64=False, bytes_sched=True,
+        sched=[0, 0, 0, 1, 1, 1, 2, 2, 0, 2, 1, 2, 0, 1, 2]),
     "shadow-pae-aging-tso": mmu_program(
         2, [("access", 0, 0x00, 1), ("access", 1, 0x01, 0), ("age", 0, 0x00, 0),
             ("age", 1, 0x01, 1), ("access", 0, 0x00, 1), ("access", 1, 0x00, 0)],
