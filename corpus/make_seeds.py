@@ -156,7 +156,7 @@ MMU_SEEDS = {
             ("change_pte", 0, 0x00, 1), ("access", 0, 0x00, 1), ("change_pte", 0, 0x00, 2),
             ("access", 1, 0x00, 1)],
         host64=False, bytes_sched=True,
-        sched=[0, 0, 0, 1, 1, 1, 2, 2, 0, 2, 1, 2, 0, 1, 2]),
+        sched=[13, 1, 18, 1, 34, 1]),
     "shadow-pae-aging-tso": mmu_program(
         2, [("access", 0, 0x00, 1), ("access", 1, 0x01, 0), ("age", 0, 0x00, 0),
             ("age", 1, 0x01, 1), ("access", 0, 0x00, 1), ("access", 1, 0x00, 0)],
