@@ -1074,15 +1074,20 @@ static uint64_t host_op_gfn(const struct fz_op *op)
  * took from another gfn most recently (the page allocator hands freed
  * pages out again: the gfn -> pfn ABA of locking.txt), or a different one.
  */
-/* Does a guest frame other than gfn use host frame pfn now? */
+/*
+ * Does a guest frame other than gfn use host frame pfn now?  Only the
+ * window's data frames are ever remapped; every other frame is linear.
+ */
 static bool frame_in_use(uint64_t pfn, uint64_t gfn)
 {
-	for (uint64_t g = 0; g < MEMSLOT_PAGES; g++) {
-		uint64_t p;
+	uint64_t p, g = pfn - MEMSLOT_PFN_BASE;
 
+	if (pfn >= MEMSLOT_PFN_BASE && g < MEMSLOT_PAGES && g != gfn &&
+	    host_gfn_to_pfn_peek(W->sim, &W->guest, g, &p) && p == pfn)
+		return true;
+	for (g = 0x100; g < 0x140; g++)
 		if (g != gfn && host_gfn_to_pfn_peek(W->sim, &W->guest, g, &p) && p == pfn)
 			return true;
-	}
 	return false;
 }
 
