@@ -151,12 +151,13 @@ MMU_SEEDS = {
     # 20 bits: the second rewrite keeps the low half) while vCPUs write to it
     # (every write fault walks locklessly first): the race the count is for.
     "change-pte-aba-vs-fast-pf": mmu_program(
-        0, [("access", 0, 0x00, 1), ("access", 1, 0x00, 1), ("change_pte", 0, 0x00, 1),
-            ("access", 0, 0x00, 1), ("change_pte", 0, 0x00, 2), ("access", 1, 0x00, 1),
-            ("change_pte", 0, 0x00, 1), ("access", 0, 0x00, 1), ("change_pte", 0, 0x00, 2),
-            ("access", 1, 0x00, 1)],
-        host64=False, bytes_sched=True,
-        sched=[13, 1, 18, 1, 34, 1]),
+        0, [("access", 0, 0x00, 1), ("access", 1, 0x00, 1), ("age", 0, 0x00, 1),
+            ("age", 0, 0x00, 1), ("age", 0, 0x00, 1), ("change_pte", 0, 0x00, 1),
+            ("access", 0, 0x00, 1), ("access", 1, 0x00, 1), ("change_pte", 0, 0x00, 2),
+            ("access", 0, 0x00, 1), ("access", 1, 0x00, 1), ("change_pte", 0, 0x00, 1),
+            ("access", 0, 0x00, 1), ("access", 1, 0x00, 1), ("change_pte", 0, 0x00, 2),
+            ("access", 0, 0x00, 1), ("access", 1, 0x00, 1)],
+        host64=False, bytes_sched=True, sched=[]),
     "shadow-pae-aging-tso": mmu_program(
         2, [("access", 0, 0x00, 1), ("access", 1, 0x01, 0), ("age", 0, 0x00, 0),
             ("age", 1, 0x01, 1), ("access", 0, 0x00, 1), ("access", 1, 0x00, 0)],
