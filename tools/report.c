@@ -363,6 +363,38 @@ static const char *row_cell(const struct tl_row *row)
 	}
 }
 
+/*
+ * The last steps of the run, every CPU, with the kernel functions and the
+ * program's operations: for the mmu target, whose divergences are not tied
+ * to one spte.
+ */
+#define TAIL_EVENTS 120
+
+static void print_event_tail(FILE *f, const struct repro *rp)
+{
+	size_t from = rp->log_count > TAIL_EVENTS ? rp->log_count - TAIL_EVENTS : 0;
+
+	if (!rp->log_count)
+		return;
+	fprintf(f, "\nthe last %zu events (step, cpu, event; cpus 0..%u are vCPUs, then host "
+		   "threads):\n", rp->log_count - from, rp->prog->cpus - 1);
+	for (size_t i = from; i < rp->log_count; i++) {
+		const struct sim_event *e = &rp->log[i];
+
+		if (e->kind == SIM_EV_NOTE && e->note == MMU_NOTE_FN)
+			fprintf(f, "  %6u cpu%u    %s\n", e->step, e->cpu,
+				mmu_fn_name((enum mmu_fn)e->value));
+		else if (e->kind == SIM_EV_NOTE && e->note == FZ_NOTE_OP)
+			fprintf(f, "  %6u cpu%u == op %llu (%s)\n", e->step, e->cpu,
+				(unsigned long long)e->value,
+				fz_target_op_name(rp->prog->target, (unsigned)e->value2));
+		else if (e->kind != SIM_EV_NOTE)
+			fprintf(f, "  %6u cpu%u %-12s %6u  %llx\n", e->step, e->cpu,
+				sim_ev_name((enum sim_ev)e->kind), e->addr,
+				(unsigned long long)e->value);
+	}
+}
+
 void report_text(FILE *f, const struct repro *rp)
 {
 	const struct fz_program *p = rp->prog;
@@ -394,8 +426,10 @@ void report_text(FILE *f, const struct repro *rp)
 	}
 	if (r->message[0]) {
 		/* mmu target: a translation, fault or invariant check failed. */
-		fprintf(f, "\nverdict: %s divergence at op %u (%s)\n  %s\n", r->divergence_class,
-			r->op_index, fz_target_op_name(p->target, p->ops[r->op_index].kind), r->message);
+		fprintf(f, "\nverdict: %s divergence at op %u (%s) on cpu%u\n  %s\n",
+			r->divergence_class, r->op_index,
+			fz_target_op_name(p->target, p->ops[r->op_index].kind), r->cpu, r->message);
+		print_event_tail(f, rp);
 		fprintf(f, "\nprogram (text form; ./spterace encode turns it back into an input):\n");
 		fz_program_print(f, p);
 		fprintf(f, "\nreproduce: %s\n", rp->command);

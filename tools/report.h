@@ -51,6 +51,9 @@ struct repro {
 	const struct fz_options *opts;
 	const struct fz_result *res;
 	struct timeline tl;
+	/* The run's event log (mmu target: its tail is printed). */
+	const struct sim_event *log;
+	size_t log_count;
 	char command[4200];
 };
 

@@ -227,6 +227,8 @@ static struct fz_exec *run_for_report(struct repro *rp, const char *display,
 	rp->prog = &p;
 	rp->opts = &o;
 	rp->res = &r;
+	rp->log = log;
+	rp->log_count = count;
 	snprintf(rp->command, sizeof(rp->command), "./spterace repro %s", display);
 	timeline_build(&rp->tl, &p, &r, log, count);
 	return x;
