@@ -1404,6 +1404,23 @@ static uint32_t mmu_notifier_seq_sample(struct kvm *kvm)
 	return seq;
 }
 
+/*
+ * The part both fault paths share once they have a pfn: spin_lock, then
+ * mmu_notifier_retry (false: unlocked again, the vCPU faults anew), then
+ * make_mmu_pages_available.  On true the caller holds mmu_lock.
+ */
+static bool fault_lock_unless_invalidated(struct kvm *kvm, struct kvm_shadow *sh,
+					  uint32_t mmu_seq)
+{
+	sim_spin_lock(kvm->sim, MMU_ADDR_LOCK);
+	if (mmu_notifier_retry(kvm, mmu_seq)) {
+		sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
+		return false;
+	}
+	make_mmu_pages_available_locked(kvm, sh);
+	return true;
+}
+
 /* Models: mmu.c: page_fault_can_be_fast() */
 static bool page_fault_can_be_fast(uint32_t error_code)
 {
@@ -1591,12 +1608,8 @@ int nonpaging_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gues
 		pfn = KVM_PFN_NOSLOT;
 		vcpu_cache_mmio_info(vm, gva, gva >> PAGE_SHIFT, ACC_ALL);
 	}
-	sim_spin_lock(kvm->sim, MMU_ADDR_LOCK);
-	if (mmu_notifier_retry(kvm, mmu_seq)) {
-		sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
+	if (!fault_lock_unless_invalidated(kvm, sh, mmu_seq))
 		return MMU_PF_RETRY;
-	}
-	make_mmu_pages_available_locked(kvm, sh);
 	if (!force_pt_level)
 		transparent_hugepage_adjust(sh, g, &gfn, &pfn, &level);
 	r = __direct_map(kvm, sh, g, vm, gva, write, level, gfn, pfn);
@@ -2146,12 +2159,8 @@ int kvm_shadow_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 		if (vm->ctx.cr4_smep)
 			walker.pte_access &= ~ACC_EXEC_MASK;
 	}
-	sim_spin_lock(kvm->sim, MMU_ADDR_LOCK);
-	if (mmu_notifier_retry(kvm, mmu_seq)) {
-		sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
+	if (!fault_lock_unless_invalidated(kvm, sh, mmu_seq))
 		return MMU_PF_RETRY;
-	}
-	make_mmu_pages_available_locked(kvm, sh);
 	if (!force_pt_level)
 		transparent_hugepage_adjust(sh, g, &walker.gfn, &pfn, &level);
 	r = fetch(kvm, sh, g, vm, addr, &walker, write_fault, level, pfn, true);
