@@ -111,7 +111,7 @@ static int cmd_mutants(void)
 	for (int m = 1; m < MMU_MUTANT_COUNT; m++) {
 		const struct mmu_mutant_info *i = mmu_mutant_info((enum mmu_mutant)m);
 
-		printf("%-26s %s\n", i->name, i->summary);
+		printf("%-28s %s\n", i->name, i->summary);
 	}
 	return 0;
 }
