@@ -1237,6 +1237,8 @@ static void run_host_op(uint32_t cpu, const struct fz_op *op)
 			kvm_mmu_notifier_clear_flush_young(&W->kvm, &W->sh, &W->guest, gfn);
 		break;
 	case FZ_MMU_DIRTY_LOG:
+		/* Both ioctls run under kvm->slots_lock, as memslot updates do. */
+		sim_spin_lock(W->sim, MMU_ADDR_SLOTS_LOCK);
 		if (!(op->b & 1) || !W->guest.slots[0].dirty_log) {
 			if (!W->guest.slots[0].dirty_log) {
 				/*
@@ -1254,12 +1256,15 @@ static void run_host_op(uint32_t cpu, const struct fz_op *op)
 			kvm_vm_ioctl_get_dirty_log(&W->kvm, &W->sh, &W->guest, reported);
 			check_dirty_log(cpu, reported);
 		}
+		sim_spin_unlock(W->sim, MMU_ADDR_SLOTS_LOCK);
 		break;
 	case FZ_MMU_ZAP_ALL:
 		kvm_mmu_invalidate_zap_all_pages(&W->kvm, &W->sh);
 		break;
 	case FZ_MMU_MEMSLOT:
+		sim_spin_lock(W->sim, MMU_ADDR_SLOTS_LOCK);
 		memslot_update();
+		sim_spin_unlock(W->sim, MMU_ADDR_SLOTS_LOCK);
 		break;
 	default:
 		break;

@@ -17,6 +17,7 @@
  *   MMU_ADDR_NOTIFIER_COUNT    kvm->mmu_notifier_count
  *   MMU_ADDR_MEMSLOTS_GEN      kvm_memslots(kvm)->generation
  *   MMU_ADDR_HOST_MM_LOCK      the host's lock over its page tables (remaps)
+ *   MMU_ADDR_SLOTS_LOCK        kvm->slots_lock (memslot updates, dirty-log ioctls)
  *   MMU_ADDR_COUNT + sp        sp->clear_spte_count
  *   MMU_ADDR_SRCU + vcpu       the vCPU's kvm->srcu read-side state (odd: inside)
  *   MMU_ADDR_DIRTY_BITMAP      memslot 0's dirty bitmap (one bit per gfn)
@@ -67,6 +68,7 @@
 #define MMU_ADDR_NOTIFIER_COUNT 26u
 #define MMU_ADDR_MEMSLOTS_GEN 27u
 #define MMU_ADDR_HOST_MM_LOCK 28u
+#define MMU_ADDR_SLOTS_LOCK 29u
 #define MMU_ADDR_COUNT 32u
 #define MMU_ADDR_SRCU 96u
 #define MMU_ADDR_DIRTY_BITMAP 128u
