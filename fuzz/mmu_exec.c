@@ -63,7 +63,6 @@ enum {
 #define HOLE_SLOT_PFN 0x5000000ull
 #define RETRIES_MAX 8
 #define TLB_ENTRIES 16
-#define HOSTS_MAX 2
 #define REVOKED_MAX 64
 #define SPT_WORDS_ALL (MMU_SP_MAX * MMU_SP_WORDS)
 
@@ -743,13 +742,17 @@ static void vcpu_exit_guest(uint32_t cpu)
 	srcu_read_lock(cpu);
 }
 
-/* The gfn whose host frame is pfn (window data frames and page tables). */
-static bool pfn_to_gfn(uint64_t pfn, uint64_t *gfn)
+/*
+ * The guest frame, other than `except`, whose host frame is pfn: among the
+ * page tables and the window's data frames, the only frames host
+ * operations move or hand out.
+ */
+static bool gfn_of_frame(uint64_t pfn, uint64_t except, uint64_t *gfn)
 {
 	for (uint64_t g = 0; g < 0x140; g++) {
 		uint64_t p;
 
-		if (host_gfn_to_pfn_peek(W->sim, &W->guest, g, &p) && p == pfn) {
+		if (g != except && host_gfn_to_pfn_peek(W->sim, &W->guest, g, &p) && p == pfn) {
 			*gfn = g;
 			return true;
 		}
@@ -806,7 +809,7 @@ static bool access_done(uint32_t cpu, uint64_t gva, uint32_t access, uint64_t pf
 	if (!check_mapping(cpu, gva, pfn, access & PFERR_WRITE_MASK, access & PFERR_USER_MASK,
 			   "access"))
 		return false;
-	if (!(access & PFERR_WRITE_MASK) || !pfn_to_gfn(pfn, &gfn))
+	if (!(access & PFERR_WRITE_MASK) || !gfn_of_frame(pfn, UINT64_MAX, &gfn))
 		return true;
 	if (W->dirty_log_active && gfn < sizeof(W->written)) {
 		W->written[gfn] = 1;
@@ -1074,26 +1077,9 @@ static uint64_t host_op_gfn(const struct fz_op *op)
  * took from another gfn most recently (the page allocator hands freed
  * pages out again: the gfn -> pfn ABA of locking.txt), or a different one.
  */
-/*
- * Does a guest frame other than gfn use host frame pfn now?  Only the
- * window's data frames are ever remapped; every other frame is linear.
- */
-static bool frame_in_use(uint64_t pfn, uint64_t gfn)
-{
-	uint64_t p, g = pfn - MEMSLOT_PFN_BASE;
-
-	if (pfn >= MEMSLOT_PFN_BASE && g < MEMSLOT_PAGES && g != gfn &&
-	    host_gfn_to_pfn_peek(W->sim, &W->guest, g, &p) && p == pfn)
-		return true;
-	for (g = 0x100; g < 0x140; g++)
-		if (g != gfn && host_gfn_to_pfn_peek(W->sim, &W->guest, g, &p) && p == pfn)
-			return true;
-	return false;
-}
-
 static uint64_t host_new_pfn(uint64_t gfn, uint8_t b)
 {
-	uint64_t linear = MEMSLOT_PFN_BASE + gfn, pfn, old;
+	uint64_t linear = MEMSLOT_PFN_BASE + gfn, pfn, old, other;
 
 	switch (b & 3) {
 	case 0:
@@ -1113,7 +1099,7 @@ static uint64_t host_new_pfn(uint64_t gfn, uint8_t b)
 		break;
 	}
 	/* A frame another gfn uses is not free: the page stays where it is. */
-	if (frame_in_use(pfn, gfn) && host_gfn_to_pfn_peek(W->sim, &W->guest, gfn, &old))
+	if (gfn_of_frame(pfn, gfn, &other) && host_gfn_to_pfn_peek(W->sim, &W->guest, gfn, &old))
 		return old;
 	return pfn;
 }

@@ -403,9 +403,8 @@ static void kvm_flush_remote_tlbs(struct kvm *kvm, struct kvm_shadow *sh)
 }
 
 /* Models: kvm_main.c: kvm_reload_remote_mmus() */
-static void kvm_reload_remote_mmus(struct kvm *kvm, struct kvm_shadow *sh)
+static void kvm_reload_remote_mmus(struct kvm *kvm)
 {
-	sh->reload_requests++;
 	make_all_cpus_request(kvm, KVM_REQ_MMU_RELOAD);
 }
 
@@ -511,16 +510,23 @@ static bool __drop_large_spte(struct kvm *kvm, struct kvm_shadow *sh, sim_addr s
 
 #define KVM_PFN_NOSLOT (~0ull)   /* gfn_to_pfn of a gfn outside every memslot */
 
-/* Models: mmu.c: host_mapping_level(): the size of the host page backing gfn. */
-static int host_mapping_level(const struct kvm_shadow *sh, const struct kvm_guest *g,
-			      uint64_t gfn)
+/* Memslot 0's frames have host ptes in sim memory (0: the slot's linear frame). */
+static bool has_host_pte(const struct kvm_guest *g, const struct kvm_memory_slot *slot,
+			 uint64_t gfn)
 {
-	const struct sim *host_sim = sh->sim;
-	const struct kvm_memory_slot *slot = gfn_to_memslot(g, gfn);
-	uint64_t first = gfn & ~511ull;
+	return slot == &g->slots[0] && gfn < MMU_HOST_PTES;
+}
 
-	(void)host_sim;
-	(void)first;
+static uint64_t host_pte_pfn(const struct kvm_memory_slot *slot, uint64_t gfn, uint32_t pte)
+{
+	return pte ? pte : slot->pfn_base + (gfn - slot->base_gfn);
+}
+
+/* Models: mmu.c: host_mapping_level(): the size of the host page backing gfn. */
+static int host_mapping_level(const struct kvm_guest *g, uint64_t gfn)
+{
+	const struct kvm_memory_slot *slot = gfn_to_memslot(g, gfn);
+
 	/* kvm_host_page_size: the vma's page size; THP memory is a 4K vma. */
 	if (!slot || slot->thp)
 		return PT_PAGE_TABLE_LEVEL;
@@ -546,10 +552,9 @@ static bool host_page_trans_compound(const struct kvm_shadow *sh, const struct k
 	first = (slot->base_gfn + (pfn - slot->pfn_base)) & ~511ull;
 	if (first < slot->base_gfn || first + 512 > slot->base_gfn + slot->npages)
 		return false;
-	if (slot == &g->slots[0])
-		for (uint64_t f = first; f < first + 512 && f < MMU_HOST_PTES; f++)
-			if (sim_mem_peek32(sh->sim, MMU_ADDR_HOST_PTE + (sim_addr)f))
-				return false;
+	for (uint64_t f = first; f < first + 512; f++)
+		if (has_host_pte(g, slot, f) && sim_mem_peek32(sh->sim, MMU_ADDR_HOST_PTE + (sim_addr)f))
+			return false;
 	return true;
 }
 
@@ -580,13 +585,8 @@ bool host_gfn_to_pfn_peek(const struct sim *s, const struct kvm_guest *g, uint64
 
 	if (!slot)
 		return false;
-	*pfn = slot->pfn_base + (gfn - slot->base_gfn);
-	if (slot == &g->slots[0] && gfn < MMU_HOST_PTES) {
-		uint32_t w = sim_mem_peek32(s, MMU_ADDR_HOST_PTE + (sim_addr)gfn);
-
-		if (w)
-			*pfn = w;
-	}
+	*pfn = host_pte_pfn(slot, gfn, has_host_pte(g, slot, gfn) ?
+			    sim_mem_peek32(s, MMU_ADDR_HOST_PTE + (sim_addr)gfn) : 0);
 	return true;
 }
 
@@ -597,14 +597,8 @@ bool host_gfn_to_pfn(struct kvm *kvm, const struct kvm_guest *g, uint64_t gfn, u
 	/* __gfn_to_hva_many: an invalid (deleted) slot has no hva: KVM_PFN_NOSLOT. */
 	if (!slot || slot->invalid)
 		return false;
-	*pfn = slot->pfn_base + (gfn - slot->base_gfn);
-	if (slot == &g->slots[0] && gfn < MMU_HOST_PTES) {
-		uint32_t w;
-
-		w = sim_load32(kvm->sim, MMU_ADDR_HOST_PTE + (sim_addr)gfn);
-		if (w)
-			*pfn = w;
-	}
+	*pfn = host_pte_pfn(slot, gfn, has_host_pte(g, slot, gfn) ?
+			    sim_load32(kvm->sim, MMU_ADDR_HOST_PTE + (sim_addr)gfn) : 0);
 	return true;
 }
 
@@ -615,7 +609,7 @@ bool host_gfn_to_pfn(struct kvm *kvm, const struct kvm_guest *g, uint64_t gfn, u
  */
 int mapping_level(struct kvm_shadow *sh, const struct kvm_guest *g, uint64_t large_gfn)
 {
-	int host_level = host_mapping_level(sh, g, large_gfn), level, max_level;
+	int host_level = host_mapping_level(g, large_gfn), level, max_level;
 
 	if (host_level == PT_PAGE_TABLE_LEVEL)
 		return host_level;
@@ -970,7 +964,7 @@ static int kvm_mmu_prepare_zap_page(struct kvm *kvm, struct kvm_shadow *sh, uint
 		/* Still a root: back to the head of active_mmu_pages; vCPUs reload. */
 		sp->link_seq = ++sh->link_seq;
 		if (!sp->role.invalid && !is_obsolete_sp(sh, sp))
-			kvm_reload_remote_mmus(kvm, sh);
+			kvm_reload_remote_mmus(kvm);
 	}
 	sp->role.invalid = 1;
 	return 1;
@@ -2605,7 +2599,7 @@ void kvm_mmu_invalidate_zap_all_pages(struct kvm *kvm, struct kvm_shadow *sh)
 	 * Notify all vcpus to reload its shadow page table and flush TLB,
 	 * under mmu_lock, or a vcpu could purge its root but miss the flush.
 	 */
-	kvm_reload_remote_mmus(kvm, sh);
+	kvm_reload_remote_mmus(kvm);
 	kvm_zap_obsolete_pages(kvm, sh);
 	sim_spin_unlock(kvm->sim, MMU_ADDR_LOCK);
 }

@@ -87,9 +87,8 @@ struct kvm_shadow {
 	struct { uint64_t key; uint32_t write_count; } lpage[256];  /* lpage_info, by large frame */
 	struct pte_list_desc descs[PTE_LIST_DESC_MAX];
 	struct kvm_rmap_entry rmap[RMAP_SLOTS];
-	/* Counters: kvm_flush_remote_tlbs() and kvm_reload_remote_mmus() calls. */
+	/* Counter: kvm_flush_remote_tlbs() calls. */
 	uint64_t remote_flushes;
-	uint64_t reload_requests;
 	/* The host page tables' memory (for host_mapping_level), if any. */
 	const struct sim *sim;
 	/* For checks: allocations of each page, and the step it was last freed at. */
