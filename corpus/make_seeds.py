@@ -3,7 +3,7 @@
 """Writes the hand-made seed programs of corpus/spte/.
 
 Each seed is a scenario from docs/kvm-shadow-mmu.md 3 (a writer under
-mmu_lock against lockless readers), in format 1 of fuzz/program.h, with a
+mmu_lock against lockless readers), in fuzz/program.h's format (1 for the spte target, 2 for mmu), with a
 few schedules.  Run from the repository root: python3 corpus/make_seeds.py
 """
 import os
@@ -78,7 +78,8 @@ def mmu_program(paging, ops, wp=True, host64=True, sc=False, vcpus=2, sched=b"",
     host operations (invalidate, change_pte, age, dirty_log, zap_all)."""
     config = (int(host64) | int(sc) << 1 | int(bytes_sched) << 2 | (vcpus - 2) << 3 |
               (paging | (4 if wp else 0)) << 5)
-    out = bytes([1, config, len(ops)])
+    # Format 2: the CPUs set the sptes' accessed and dirty bits.
+    out = bytes([2, config, len(ops)])
     for op in ops:
         kind, cpu, a, b = op if len(op) == 4 else (op[0], 0, op[1], op[2])
         out += bytes([MMU_OP[kind], cpu << 4, a, b])
@@ -113,6 +114,14 @@ MMU_SEEDS = {
             ("access", 0, 0x00, 1), ("access", 1, 0x00, 1), ("dirty_log", 0, 0, 1),
             ("access", 1, 0x01, 1), ("access", 0, 0x00, 1), ("dirty_log", 0, 0, 1)],
         host64=False, sched=[32, 3, 31, 2]),
+    # A write-protected (dirty-logged) spte made writable by fast page fault
+    # and dirtied by the CPU while the host unmaps the frame: the dirty bit
+    # must reach the host.
+    "dirty-bit-vs-unmap": mmu_program(
+        0, [("access", 0, 0x00, 0), ("dirty_log", 0, 0, 0), ("dirty_log", 0, 0, 1),
+            ("access", 1, 0x00, 1), ("access", 1, 0x00, 1), ("invalidate", 0, 0x00, 1),
+            ("access", 0, 0x01, 1), ("invalidate", 0, 0x01, 1)],
+        host64=False, sched=[40, 2, 6, 1, 10, 2]),
     # MMU notifiers: remaps of a mapped frame against faults on it.
     "notifier-remap-vs-fault": mmu_program(
         0, [("access", 0, 0x02, 1), ("invalidate", 0, 0x02, 1), ("access", 1, 0x02, 1),

@@ -64,6 +64,7 @@ enum {
 #define RETRIES_MAX 8
 #define TLB_ENTRIES 16
 #define REVOKED_MAX 64
+#define FRAMES_MAX 128
 #define SPT_WORDS_ALL (MMU_SP_MAX * MMU_SP_WORDS)
 
 struct tlb_entry {
@@ -71,6 +72,7 @@ struct tlb_entry {
 	uint64_t page;      /* gva >> 12 */
 	uint64_t pfn;       /* host frame of the 4K page */
 	bool w, u, nx;
+	bool dirty;         /* the spte's dirty bit was set when the entry was made */
 };
 
 struct vcpu {
@@ -115,6 +117,16 @@ struct mmu_world {
 	bool dirty_log_active;
 	uint8_t written[MMU_DIRTY_BITMAP_WORDS * 32];
 	uint32_t written_op[MMU_DIRTY_BITMAP_WORDS * 32];
+	/*
+	 * D2 (format 2): host frames the guest wrote through a shadow mapping
+	 * (and the first operation that did), and the kvm_set_pfn_dirty calls
+	 * the host has had; a large mark covers the whole large frame.
+	 */
+	bool hw_ad;
+	struct { uint64_t pfn; uint32_t op; } frame_written[FRAMES_MAX];
+	struct { uint64_t pfn; bool large; } frame_dirty[FRAMES_MAX];
+	uint32_t frame_written_count, frame_dirty_count;
+	bool frames_untracked;
 	/* The oracle: spte -> id, stamped with the run so nothing needs clearing. */
 	struct orc_state orc;
 	bool orc_ready;
@@ -350,11 +362,23 @@ static void on_read(void *ctx, sim_addr sptep, enum mmu_read_kind kind, uint64_t
 	}
 }
 
+static void on_pfn_dirty(void *ctx, uint64_t pfn, bool large)
+{
+	(void)ctx;
+	if (W->frame_dirty_count == FRAMES_MAX) {
+		W->frames_untracked = true;
+		return;
+	}
+	W->frame_dirty[W->frame_dirty_count].pfn = pfn;
+	W->frame_dirty[W->frame_dirty_count++].large = large;
+}
+
 static const struct mmu_observer observer = {
 	.write_begin = on_write_begin,
 	.write_end = on_write_end,
 	.read = on_read,
 	.page_alloc = on_page_alloc,
+	.pfn_dirty = on_pfn_dirty,
 };
 
 /* ---- the reference ---- */
@@ -397,6 +421,67 @@ static void revoke_pfn(uint64_t pfn, bool revoked)
 	}
 	if (revoked && W->revoked_count < REVOKED_MAX)
 		W->revoked[W->revoked_count++] = pfn;
+}
+
+/* ---- D2: the host hears of every write to its frames ---- */
+
+static void frame_note_write(uint64_t pfn, uint32_t op)
+{
+	for (uint32_t i = 0; i < W->frame_written_count; i++)
+		if (W->frame_written[i].pfn == pfn)
+			return;
+	if (W->frame_written_count == FRAMES_MAX) {
+		W->frames_untracked = true;
+		return;
+	}
+	W->frame_written[W->frame_written_count].pfn = pfn;
+	W->frame_written[W->frame_written_count++].op = op;
+}
+
+static bool frame_host_dirty(uint64_t pfn)
+{
+	for (uint32_t i = 0; i < W->frame_dirty_count; i++) {
+		uint64_t head = W->frame_dirty[i].pfn;
+
+		/* A large spte's head page: 1G at most (PDPE level). */
+		if (head == pfn || (W->frame_dirty[i].large && pfn > head &&
+				    pfn - head < (1ull << 18)))
+			return true;
+	}
+	return false;
+}
+
+/* The frame starts a new life (handed out, or freed): forget its past. */
+static void frame_forget(uint64_t pfn)
+{
+	for (uint32_t i = 0; i < W->frame_written_count; i++)
+		if (W->frame_written[i].pfn == pfn)
+			W->frame_written[i] = W->frame_written[--W->frame_written_count];
+	for (uint32_t i = 0; i < W->frame_dirty_count; i++)
+		if (W->frame_dirty[i].pfn == pfn && !W->frame_dirty[i].large)
+			W->frame_dirty[i--] = W->frame_dirty[--W->frame_dirty_count];
+}
+
+/*
+ * The host frees frame pfn (after invalidate_range_end, when every spte
+ * that mapped it has been dropped and every TLB flushed): if the guest
+ * wrote it, the host must have heard through kvm_set_pfn_dirty, or it
+ * may drop the page as clean and lose the write.
+ */
+static bool check_frame_freed(uint32_t cpu, uint64_t pfn)
+{
+	bool ok = true;
+
+	for (uint32_t i = 0; i < W->frame_written_count && !W->frames_untracked; i++) {
+		if (W->frame_written[i].pfn != pfn || frame_host_dirty(pfn))
+			continue;
+		ok = diverge("lost-dirty", cpu, "host frame %llx was written by the guest "
+			     "(operation %llu) but its dirty bit never reached the host "
+			     "(kvm_set_pfn_dirty) before the host took the frame away", pfn,
+			     (unsigned long long)W->frame_written[i].op);
+	}
+	frame_forget(pfn);
+	return ok;
 }
 
 /* Is gva (its 4K page) of vCPU v stale under the coherence rule? */
@@ -566,7 +651,8 @@ static struct tlb_entry *tlb_lookup(struct vcpu *v, uint64_t gva)
 	return NULL;
 }
 
-static void tlb_fill(struct vcpu *v, uint64_t gva, uint64_t pfn, bool w, bool u, bool nx)
+static void tlb_fill(struct vcpu *v, uint64_t gva, uint64_t pfn, bool w, bool u, bool nx,
+		     bool dirty)
 {
 	struct tlb_entry *e = tlb_lookup(v, gva);
 
@@ -574,7 +660,7 @@ static void tlb_fill(struct vcpu *v, uint64_t gva, uint64_t pfn, bool w, bool u,
 		e = &v->tlb[v->tlb_next];
 		v->tlb_next = (v->tlb_next + 1) % TLB_ENTRIES;
 	}
-	*e = (struct tlb_entry){ true, gva >> PAGE_SHIFT, pfn, w, u, nx };
+	*e = (struct tlb_entry){ true, gva >> PAGE_SHIFT, pfn, w, u, nx, dirty };
 }
 
 static bool permits(bool w, bool u, bool nx, uint32_t access, const struct vcpu *v)
@@ -603,25 +689,36 @@ enum guest_outcome { ACCESS_DONE, ACCESS_FAULT, ACCESS_EXIT };
  * In guest mode: the TLB, else the hardware walk of the shadow tables
  * (atomic 64-bit loads, each judged by the oracle).  An IPI makes the vCPU
  * exit between two loads.  On success *pfn is the host frame used.
+ *
+ * In format 2 the CPU also keeps the leaf's accessed and dirty bits: a
+ * walk sets A, and D for a write, with a locked cmpxchg of the leaf (a
+ * failed one walks again); the first write through a TLB entry made
+ * without D walks again to set it.
  */
 static enum guest_outcome guest_run_access(struct vcpu *v, uint64_t gva, uint32_t access,
 					   uint64_t *pfn, uint32_t *pfec)
 {
 	struct kvm_vcpu_mmu *vm = &v->vm;
 	struct tlb_entry *e = tlb_lookup(v, gva);
-	uint64_t table = vm->root_hpa, spte = 0;
-	int level = vm->shadow_root_level;
-	bool w = true, u = true;
+	uint64_t table, spte = 0;
+	sim_addr sptep = 0;
+	int level, rewalks = 0;
+	bool w, u;
 
 	*pfec = access;
 	if (sim_ipi_pending(W->sim))
 		return ACCESS_EXIT;
-	if (e && permits(e->w, e->u, e->nx, access, v)) {
+	if (e && permits(e->w, e->u, e->nx, access, v) &&
+	    (e->dirty || !W->hw_ad || !(access & PFERR_WRITE_MASK))) {
 		*pfn = e->pfn;
 		return ACCESS_DONE;
 	}
 	if (e)
 		e->valid = false;   /* a faulting access drops the entry */
+walk:
+	table = vm->root_hpa;
+	level = vm->shadow_root_level;
+	w = u = true;
 	if (table == INVALID_PAGE)
 		return ACCESS_FAULT;
 	/* The root is held by this vCPU (root_count): never freed under it. */
@@ -637,7 +734,6 @@ static enum guest_outcome guest_run_access(struct vcpu *v, uint64_t gva, uint32_
 	}
 	for (; level >= 1; level--) {
 		uint32_t spi;
-		sim_addr sptep;
 
 		if (sim_ipi_pending(W->sim))
 			return ACCESS_EXIT;
@@ -662,8 +758,20 @@ static enum guest_outcome guest_run_access(struct vcpu *v, uint64_t gva, uint32_
 	*pfec |= PFERR_PRESENT_MASK;
 	if (!permits(w, u, spte & PT64_NX_MASK, access, v))
 		return ACCESS_FAULT;
+	if (W->hw_ad) {
+		uint64_t bits = (spte & PT_ACCESSED_MASK ? 0 : PT_ACCESSED_MASK) |
+				(!(access & PFERR_WRITE_MASK) || (spte & PT_DIRTY_MASK)
+				 ? 0 : PT_DIRTY_MASK);
+
+		if (bits && !mmu_hw_set_ad(&W->kvm, sptep, spte, bits)) {
+			if (W->res->divergence || ++rewalks == RETRIES_MAX)
+				return ACCESS_EXIT;
+			goto walk;
+		}
+		spte |= bits;
+	}
 	*pfn = leaf_pfn(spte, level, gva);
-	tlb_fill(v, gva, *pfn, w, u, spte & PT64_NX_MASK);
+	tlb_fill(v, gva, *pfn, w, u, spte & PT64_NX_MASK, spte & PT_DIRTY_MASK);
 	return ACCESS_DONE;
 }
 
@@ -809,7 +917,11 @@ static bool access_done(uint32_t cpu, uint64_t gva, uint32_t access, uint64_t pf
 	if (!check_mapping(cpu, gva, pfn, access & PFERR_WRITE_MASK, access & PFERR_USER_MASK,
 			   "access"))
 		return false;
-	if (!(access & PFERR_WRITE_MASK) || !gfn_of_frame(pfn, UINT64_MAX, &gfn))
+	if (!(access & PFERR_WRITE_MASK))
+		return true;
+	if (W->hw_ad)
+		frame_note_write(pfn, W->cur_op[cpu]);
+	if (!gfn_of_frame(pfn, UINT64_MAX, &gfn))
 		return true;
 	if (W->dirty_log_active && gfn < sizeof(W->written)) {
 		W->written[gfn] = 1;
@@ -1198,14 +1310,20 @@ static void run_host_op(uint32_t cpu, const struct fz_op *op)
 	case FZ_MMU_INVALIDATE:
 		kvm_mmu_notifier_invalidate_range_start(&W->kvm, &W->sh, &W->guest, gfn);
 		/* The old frame may be freed from here on: nobody may map it. */
-		if (new_pfn != old_pfn)
+		if (new_pfn != old_pfn) {
 			revoke_pfn(old_pfn, true);
+			frame_forget(new_pfn);
+		}
 		revoke_pfn(new_pfn, false);
 		host_set_pte(gfn, new_pfn);
 		kvm_mmu_notifier_invalidate_range_end(&W->kvm, &W->sh);
+		if (new_pfn != old_pfn)
+			check_frame_freed(cpu, old_pfn);
 		break;
 	case FZ_MMU_CHANGE_PTE:
 		/* The host pte first (a KSM merge or COW break), then the notifier. */
+		if (new_pfn != old_pfn)
+			frame_forget(new_pfn);
 		revoke_pfn(new_pfn, false);
 		W->transit = true;
 		W->transit_gfn = gfn;
@@ -1213,8 +1331,10 @@ static void run_host_op(uint32_t cpu, const struct fz_op *op)
 		host_set_pte(gfn, new_pfn);
 		kvm_mmu_notifier_change_pte(&W->kvm, &W->sh, &W->guest, gfn, new_pfn, op->b & 4);
 		W->transit = false;
-		if (new_pfn != old_pfn)
+		if (new_pfn != old_pfn) {
 			revoke_pfn(old_pfn, true);
+			check_frame_freed(cpu, old_pfn);
+		}
 		break;
 	case FZ_MMU_AGE:
 		if (op->b & 1)
@@ -1334,6 +1454,9 @@ void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_opt
 	W->transit = false;
 	W->dirty_log_active = false;
 	memset(W->written, 0, sizeof(W->written));
+	W->hw_ad = p->version != FZ_FORMAT_LEGACY;
+	W->frame_written_count = W->frame_dirty_count = 0;
+	W->frames_untracked = false;
 	W->run++;
 	W->ids_used = 0;
 	W->untracked = 0;

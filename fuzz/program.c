@@ -112,7 +112,8 @@ void fz_decode(enum fz_target target, const uint8_t *data, size_t size, struct f
 	size_t pos = FZ_HEADER_BYTES, n;
 
 	memset(p, 0, sizeof(*p));
-	p->version = FZ_FORMAT_VERSION;
+	p->version = byte_at(data, size, 0) == FZ_FORMAT_LEGACY ? FZ_FORMAT_LEGACY
+								 : FZ_FORMAT_VERSION;
 	p->target = target;
 	p->width = (config & 1) ? MMU_HOST_64 : MMU_HOST_32;
 	p->mm = (config & 2) ? SIM_MM_SC : SIM_MM_TSO;
@@ -159,7 +160,7 @@ uint64_t fz_program_seed(const struct fz_program *p)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 
-	fnv_byte(&h, FZ_FORMAT_VERSION);
+	fnv_byte(&h, 1);   /* not the version: a format never reshuffles a schedule */
 	fnv_byte(&h, (uint8_t)((p->width == MMU_HOST_64) | (p->mm == SIM_MM_SC) << 1 |
 			       (p->sched_kind == SIM_SCHED_BYTES) << 2 |
 			       ((p->cpus < 2 ? 2 : p->cpus) - 2) << 3 | p->config_high << 5));
@@ -174,7 +175,7 @@ size_t fz_encode(const struct fz_program *p, uint8_t *out, size_t cap)
 	size_t pos = FZ_HEADER_BYTES;
 
 	assert(cap >= len);
-	out[0] = FZ_FORMAT_VERSION;
+	out[0] = p->version == FZ_FORMAT_LEGACY ? FZ_FORMAT_LEGACY : FZ_FORMAT_VERSION;
 	out[1] = (p->width == MMU_HOST_64) | (p->mm == SIM_MM_SC) << 1 |
 		 (p->sched_kind == SIM_SCHED_BYTES) << 2 |
 		 (uint8_t)(((p->cpus < 2 ? 2 : p->cpus) - 2) << 3) | (uint8_t)(p->config_high << 5);
@@ -327,8 +328,10 @@ bool fz_program_parse(const char *text, struct fz_program *p, char *err, size_t 
 		if (count == 0)
 			continue;
 		if (strcmp(words[0], "format") == 0 && count == 2) {
-			if (strcmp(words[1], "1") != 0)
-				return parse_fail(err, cap, n, "unsupported format (this build reads format 1)");
+			if (strcmp(words[1], "1") == 0)
+				p->version = FZ_FORMAT_LEGACY;
+			else if (strcmp(words[1], "2") != 0)
+				return parse_fail(err, cap, n, "unsupported format (this build reads formats 1 and 2)");
 		} else if (strcmp(words[0], "target") == 0 && count == 2) {
 			p->target = fz_target_by_name(words[1]);
 			if (p->target == FZ_TARGET_COUNT)

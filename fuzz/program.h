@@ -3,9 +3,14 @@
  * fuzz/: the input format, its total decoder and text form, and the
  * executor that wires sim/ + mmu/ + oracle/ for one input.
  *
- * Input format, version 1 (every byte string decodes to a valid program):
+ * Input format, version 2 (every byte string decodes to a valid program):
  *
- *   byte 0      format version (FZ_FORMAT_VERSION; other values decode as 1)
+ *   byte 0      format version: 1 decodes as format 1, every other value as
+ *               format 2.  The formats differ in one thing: in format 2 the
+ *               mmu target's CPUs set the accessed and dirty bits of sptes
+ *               as the hardware does; in format 1 (inputs written before
+ *               that was modelled) they leave them alone, so old witnesses
+ *               keep their runs.
  *   byte 1      configuration:
  *                 bit 0     host width: 0 = 32-bit PAE, 1 = 64-bit
  *                 bit 1     memory model: 0 = x86-TSO, 1 = sequentially consistent
@@ -38,7 +43,8 @@
 #include "oracle/oracle.h"
 #include "sim/sim.h"
 
-#define FZ_FORMAT_VERSION 1
+#define FZ_FORMAT_VERSION 2
+#define FZ_FORMAT_LEGACY 1   /* no hardware A/D updates */
 #define FZ_HEADER_BYTES 3
 #define FZ_OP_BYTES 4
 /* Enough for a writer, a reader and a rewrite per CPU, small enough to minimize. */

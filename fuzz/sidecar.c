@@ -5,7 +5,7 @@
  *
  *   target: NAME               the harness (default spte)
  *   mutant: NAME               the mutant the input was found with (default none)
- *   format: 1                  the input format version
+ *   format: 1|2                the input format version
  *   size: N                    the input's length, to detect truncation
  *   strict: yes                benign blends count as divergences
  *   expect: divergence|pass    what a run with the mutant must give
@@ -69,8 +69,8 @@ int fz_sidecar_read(const char *input, struct fz_sidecar *out, char *err, size_t
 			else
 				rc = 0;
 		} else if (strcmp(key, "format") == 0) {
-			if (strcmp(value, "1") != 0)
-				snprintf(err, cap, "%s: malformed sidecar: format %s (this build reads format 1)",
+			if (strcmp(value, "1") != 0 && strcmp(value, "2") != 0)
+				snprintf(err, cap, "%s: malformed sidecar: format %s (this build reads formats 1 and 2)",
 					 name, value);
 			else
 				rc = 0;

@@ -162,6 +162,7 @@ enum mmu_fn {
 	MMU_FN_FAST_PAGE_FAULT,
 	MMU_FN_FAST_PF_FIX_DIRECT_SPTE,
 	MMU_FN_HW_WALK,
+	MMU_FN_HW_SET_AD,
 	MMU_FN_COUNT,
 };
 
@@ -186,6 +187,12 @@ struct mmu_observer {
 	 * zeroed privately), so the history of its sptes starts again.
 	 */
 	void (*page_alloc)(void *ctx, uint32_t sp);
+	/*
+	 * Optional: kvm_set_pfn_dirty(pfn) from a dirty bit that an spte
+	 * write dropped; `large` when the spte mapped a large page, whose
+	 * head page carries the dirty flag for all of it.
+	 */
+	void (*pfn_dirty)(void *ctx, uint64_t pfn, bool large);
 };
 
 struct kvm {
@@ -253,5 +260,7 @@ bool fast_pf_cmpxchg_w(struct kvm *kvm, sim_addr sptep, uint64_t spte);
 bool fast_page_fault_spte(struct kvm *kvm, uint32_t vcpu, sim_addr sptep);
 /* A hardware page walker's atomic 64-bit load of an spte. */
 uint64_t mmu_hw_walk_spte(struct kvm *kvm, sim_addr sptep);
+/* The CPU sets `bits` (A, D) in the leaf it walked, if it still holds spte. */
+bool mmu_hw_set_ad(struct kvm *kvm, sim_addr sptep, uint64_t spte, uint64_t bits);
 
 #endif

@@ -265,6 +265,7 @@ static const char *const fn_names[MMU_FN_COUNT] = {
 	[MMU_FN_FAST_PAGE_FAULT] = "fast_page_fault",
 	[MMU_FN_FAST_PF_FIX_DIRECT_SPTE] = "fast_pf_fix_direct_spte",
 	[MMU_FN_HW_WALK] = "hardware page walk",
+	[MMU_FN_HW_SET_AD] = "hardware A/D update",
 };
 
 const char *mmu_fn_name(enum mmu_fn f)
@@ -522,6 +523,19 @@ void mmu_spte_set(struct kvm *kvm, sim_addr sptep, uint64_t new_spte)
 }
 
 /*
+ * Models: mmu.c: kvm_set_pfn_dirty(spte_to_pfn(old_spte)): the host learns
+ * that the guest wrote the page, from the dirty bit of an spte being
+ * dropped.  A dirty bit lost on the way is a write the host never hears of.
+ */
+static void kvm_set_pfn_dirty(struct kvm *kvm, uint64_t old_spte)
+{
+	kvm->pfn_dirty_marks++;
+	if (kvm->obs && kvm->obs->pfn_dirty)
+		kvm->obs->pfn_dirty(kvm->obs_ctx, spte_to_pfn(old_spte),
+				    old_spte & PT_PAGE_SIZE_MASK);
+}
+
+/*
  * Models: mmu.c: mmu_spte_update()
  *
  * Rules for using mmu_spte_update: the caller holds mmu_lock and keeps the
@@ -557,7 +571,7 @@ bool mmu_spte_update(struct kvm *kvm, sim_addr sptep, uint64_t new_spte)
 	if ((old_spte & PT_ACCESSED_MASK) && !(new_spte & PT_ACCESSED_MASK))
 		kvm->pfn_accessed_marks++;
 	if ((old_spte & PT_DIRTY_MASK) && !(new_spte & PT_DIRTY_MASK))
-		kvm->pfn_dirty_marks++;
+		kvm_set_pfn_dirty(kvm, old_spte);
 	return ret;
 }
 
@@ -582,7 +596,7 @@ int mmu_spte_clear_track_bits(struct kvm *kvm, sim_addr sptep)
 	if (old_spte & PT_ACCESSED_MASK)
 		kvm->pfn_accessed_marks++;
 	if (old_spte & PT_DIRTY_MASK)
-		kvm->pfn_dirty_marks++;
+		kvm_set_pfn_dirty(kvm, old_spte);
 	return 1;
 }
 
@@ -789,4 +803,21 @@ uint64_t mmu_hw_walk_spte(struct kvm *kvm, sim_addr sptep)
 
 	report_read(kvm, sptep, MMU_READ_HW_WALK, step, step, v);
 	return v;
+}
+
+/*
+ * The CPU's accessed and dirty bit update on a leaf spte: a locked
+ * cmpxchg8b of the entry it walked, which fails if the entry changed since
+ * (the CPU then walks again).  It runs outside mmu_lock, so every spte
+ * without both bits is volatile (spte_has_volatile_bits) and lock holders
+ * must clear it with xchg to learn a dirty bit set under them.
+ */
+bool mmu_hw_set_ad(struct kvm *kvm, sim_addr sptep, uint64_t spte, uint64_t bits)
+{
+	fn(kvm, MMU_FN_HW_SET_AD, sptep);
+	if (sim_cmpxchg64(kvm->sim, sptep, spte, spte | bits) != spte)
+		return false;
+	report_begin(kvm, sptep, spte | bits);
+	report_end(kvm, sptep);
+	return true;
 }

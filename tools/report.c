@@ -221,7 +221,8 @@ void timeline_build(struct timeline *tl, const struct fz_program *p, const struc
 				snprintf(row.text, sizeof(row.text), "%s%s",
 					 mmu_fn_name((enum mmu_fn)e->value),
 					 e->value == MMU_FN_SPTE_READ_LOCKED ||
-							 e->value == MMU_FN_HW_WALK ? "" : "()");
+							 e->value == MMU_FN_HW_WALK ||
+							 e->value == MMU_FN_HW_SET_AD ? "" : "()");
 				include = e->addr == sptep || e->addr == 0 ||
 					  (r->divergence && e->cpu == r->cpu);
 				break;

@@ -69,7 +69,7 @@ static int read_input(const char *path, const struct fz_sidecar *sc, uint8_t *bu
 	}
 	if (!feof(f) && fgetc(f) != EOF) {
 		fclose(f);
-		return fail(path, "malformed: longer than any input of format 1");
+		return fail(path, "malformed: longer than any spterace input");
 	}
 	fclose(f);
 	if (*len == 0)
@@ -81,7 +81,7 @@ static int read_input(const char *path, const struct fz_sidecar *sc, uint8_t *bu
 	}
 	/*
 	 * Any non-empty byte string is a program (the decoder is total and
-	 * reads a format-version byte it does not know as format 1, as the
+	 * reads every format-version byte but 1 as format 2, as the
 	 * harness does), so beyond emptiness only the sidecar can show that a
 	 * file was cut short or altered.
 	 */
@@ -195,7 +195,7 @@ static int cmd_encode(const char *text_path, const char *out)
 
 		snprintf(side, sizeof(side), "%s.txt", out);
 		len = snprintf(line, sizeof(line), "target: %s\nformat: %u\nsize: %zu\n",
-			       fz_target_name(p.target), FZ_FORMAT_VERSION, n);
+			       fz_target_name(p.target), p.version, n);
 		return write_file(side, line, (size_t)len, false);
 	}
 	return 0;
@@ -285,8 +285,8 @@ static int minimize_into(const char *path, const struct fz_sidecar *sc, const ui
 	return 1;
 }
 
-static int write_sidecar(const char *path, const struct fz_sidecar *sc, size_t size,
-			 const char *what, const char *origin, const char *report_of,
+static int write_sidecar(const char *path, const struct fz_sidecar *sc, const uint8_t *data,
+			 size_t size, const char *what, const char *origin, const char *report_of,
 			 const char *display)
 {
 	char name[4200], final[4200];
@@ -298,8 +298,8 @@ static int write_sidecar(const char *path, const struct fz_sidecar *sc, size_t s
 	if (!f)
 		return fail(name, strerror(errno));
 	fprintf(f, "target: %s\nmutant: %s\nformat: %u\nsize: %zu\nexpect: divergence\n",
-		fz_target_name(sc->target), mmu_mutant_info(sc->mutant)->name, FZ_FORMAT_VERSION,
-		size);
+		fz_target_name(sc->target), mmu_mutant_info(sc->mutant)->name,
+		data[0] == FZ_FORMAT_LEGACY ? FZ_FORMAT_LEGACY : FZ_FORMAT_VERSION, size);
 	if (sc->mutant == MMU_MUTANT_NONE)
 		fprintf(f, "faithful: divergence\n");
 	if (origin)
@@ -355,7 +355,7 @@ static int cmd_minimize(const char *path, const char *out)
 		out = out_default;
 	}
 	if ((rc = write_file(out, min, min_len, false)) ||
-	    (rc = write_sidecar(out, &sc, min_len, NULL, "./spterace minimize", NULL, NULL)))
+	    (rc = write_sidecar(out, &sc, min, min_len, NULL, "./spterace minimize", NULL, NULL)))
 		return rc;
 	printf("minimized %s -> %s\n", path, out);
 	printf("  bytes       %zu -> %zu\n", st.size_before, st.size_after);
@@ -404,7 +404,7 @@ static int cmd_regress(const char *path, const char *slug, const char *what, con
 	snprintf(dest + strlen(dest), sizeof(dest) - strlen(dest), "/%s", slug);
 	if ((rc = write_file(dest, min, min_len, true)))
 		return rc;
-	if ((rc = write_sidecar(dest, &sc, min_len, what ? what : "(describe what it shows)",
+	if ((rc = write_sidecar(dest, &sc, min, min_len, what ? what : "(describe what it shows)",
 				"./spterace regress", dest, dest + strlen(root) + 1)))
 		return rc;
 	printf("added %s (%zu -> %zu bytes, %u -> %u operations)\n", dest, st.size_before,
