@@ -282,6 +282,64 @@ static void reader_retries_when_a_clear_lands_between_its_half_reads(void)
 	CHECK(kvm.read_retries >= 1);
 }
 
+static bool dirtied;
+
+/* cpu0 drops a write-protected spte; cpu1 makes it writable and writes. */
+static void clear_vs_fast_pf_and_write(struct sim *s, uint32_t cpu, void *a)
+{
+	uint64_t ro = leaf(PFN_ABOVE_4G, PT_ACCESSED_MASK | SPTE_HOST_WRITEABLE |
+			   SPTE_MMU_WRITEABLE);
+
+	(void)s; (void)a;
+	if (cpu == 0)
+		mmu_spte_clear_track_bits(&kvm, S0);
+	else if (fast_pf_cmpxchg_w(&kvm, S0, ro))
+		dirtied = mmu_hw_set_ad(&kvm, S0, ro | PT_WRITABLE_MASK, PT_DIRTY_MASK);
+}
+
+/* Of 300 random schedules: how many dirtied the spte without the host hearing. */
+static unsigned dirty_bits_lost(enum mmu_mutant m, unsigned *dirtied_runs)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	unsigned lost = 0;
+
+	*dirtied_runs = 0;
+	for (int run = 0; run < 300; run++) {
+		uint8_t sched[32];
+
+		for (size_t i = 0; i < sizeof(sched); i++) {
+			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+			sched[i] = (uint8_t)x;
+		}
+		setup(2, MMU_HOST_32, m, sched, sizeof(sched));
+		poke64(S0, leaf(PFN_ABOVE_4G, PT_ACCESSED_MASK | SPTE_HOST_WRITEABLE |
+				SPTE_MMU_WRITEABLE));
+		dirtied = false;
+		sim_spawn(sim, 0, clear_vs_fast_pf_and_write, NULL);
+		sim_spawn(sim, 1, clear_vs_fast_pf_and_write, NULL);
+		CHECK(sim_run(sim) == SIM_DONE);
+		CHECK_EQ_U64(peek64(S0), 0);
+		*dirtied_runs += dirtied;
+		lost += dirtied && kvm.pfn_dirty_marks == 0;
+	}
+	return lost;
+}
+
+static void clear_reports_a_dirty_bit_set_by_the_cpu_during_the_clear(void)
+{
+	unsigned dirtied_runs;
+
+	CHECK_EQ_U64(dirty_bits_lost(MMU_MUTANT_NONE, &dirtied_runs), 0);
+	CHECK(dirtied_runs > 0);
+}
+
+static void volatile_mutant_loses_a_dirty_bit_set_during_the_clear(void)
+{
+	unsigned dirtied_runs;
+
+	CHECK(dirty_bits_lost(MMU_MUTANT_VOLATILE_IGNORES_LOCKLESS_W, &dirtied_runs) > 0);
+}
+
 TEST_MAIN(TEST(mmio_generation_round_trips_for_every_generation),
 	  TEST(mmio_mask_is_reserved_high_bits_plus_present),
 	  TEST(pfn_above_4g_lands_in_high_half),
@@ -293,4 +351,6 @@ TEST_MAIN(TEST(mmio_generation_round_trips_for_every_generation),
 	  TEST(no_clear_count_mutant_never_moves_the_count),
 	  TEST(present_to_present_update_keeps_the_count),
 	  TEST(sixty_four_bit_host_writes_whole_spte_once),
-	  TEST(reader_retries_when_a_clear_lands_between_its_half_reads))
+	  TEST(reader_retries_when_a_clear_lands_between_its_half_reads),
+	  TEST(clear_reports_a_dirty_bit_set_by_the_cpu_during_the_clear),
+	  TEST(volatile_mutant_loses_a_dirty_bit_set_during_the_clear))

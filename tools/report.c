@@ -13,6 +13,7 @@
 #include "tools/report.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 static sim_addr count_addr_of(sim_addr sptep)
@@ -373,7 +374,10 @@ static const char *row_cell(const struct tl_row *row)
 
 static void print_event_tail(FILE *f, const struct repro *rp)
 {
-	size_t from = rp->log_count > TAIL_EVENTS ? rp->log_count - TAIL_EVENTS : 0;
+	/* SPTERACE_EVENTS=N shows more (or fewer) of them. */
+	const char *env = getenv("SPTERACE_EVENTS");
+	size_t tail = env && atol(env) > 0 ? (size_t)atol(env) : TAIL_EVENTS;
+	size_t from = rp->log_count > tail ? rp->log_count - tail : 0;
 
 	if (!rp->log_count)
 		return;
@@ -422,6 +426,8 @@ void report_text(FILE *f, const struct repro *rp)
 		r->stats.reads, r->stats.snapshots, r->stats.nonpresent, r->stats.blends, r->retries);
 	if (!r->divergence) {
 		fprintf(f, "\nverdict: pass (every read and snapshot was allowed)\n");
+		if (p->target == FZ_TARGET_MMU)
+			print_event_tail(f, rp);
 		fprintf(f, "\nreproduce: %s\n", rp->command);
 		return;
 	}
