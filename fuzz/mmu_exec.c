@@ -82,6 +82,18 @@ struct vcpu {
 	struct tlb_entry tlb[TLB_ENTRIES];
 	uint32_t tlb_next;
 	uint64_t guest_entry_step;         /* the IN_GUEST_MODE store of the current entry */
+	/*
+	 * What its window's shadow translations were last checked against:
+	 * with no store since and the same vCPU state they are as checked.
+	 */
+	struct {
+		uint64_t mark;
+		struct kvm_vcpu_mmu vm;
+		bool stale[3][WINDOW_PTES];
+		bool nx;
+		uint32_t revoked_count, memslot_epoch;
+		bool transit, memslot_updating;
+	} checked;
 	/* Guest pte writes seen when the current operation began. */
 	uint32_t op_write_epoch;
 	bool op_began_during_write;
@@ -569,6 +581,32 @@ static bool check_mapping(uint32_t cpu, uint64_t gva, uint64_t pfn, bool w, bool
  * Between operations, when nobody holds mmu_lock: the invariants and every
  * shadow translation and TLB entry of every vCPU's window.
  */
+/* Has nothing the window check of v depends on changed since it passed? */
+static bool window_unchanged(struct vcpu *v)
+{
+	uint64_t mark = sim_retry_mark(W->sim);
+	bool same = v->checked.mark == mark && v->checked.nx == v->nx &&
+		    v->checked.revoked_count == W->revoked_count &&
+		    v->checked.memslot_epoch == W->memslot_epoch &&
+		    v->checked.transit == W->transit &&
+		    v->checked.memslot_updating == W->memslot_updating &&
+		    memcmp(&v->checked.vm, &v->vm, sizeof(v->vm)) == 0 &&
+		    memcmp(v->checked.stale, v->stale, sizeof(v->stale)) == 0;
+
+	if (same)
+		return true;
+	/* Recorded now: a failed check ends the run, so this is only reused on a pass. */
+	v->checked.mark = mark;
+	v->checked.nx = v->nx;
+	v->checked.revoked_count = W->revoked_count;
+	v->checked.memslot_epoch = W->memslot_epoch;
+	v->checked.transit = W->transit;
+	v->checked.memslot_updating = W->memslot_updating;
+	memcpy(&v->checked.vm, &v->vm, sizeof(v->vm));
+	memcpy(v->checked.stale, v->stale, sizeof(v->stale));
+	return false;
+}
+
 static bool check_world(uint32_t cpu)
 {
 	char why[200];
@@ -617,6 +655,8 @@ static bool check_world(uint32_t cpu)
 		 * and walks are checked on every access it completes.
 		 */
 		if (W->in_op[c] && c != cpu)
+			continue;
+		if (window_unchanged(v))
 			continue;
 		for (unsigned t = 0; t < window_tables(v); t++) {
 			for (unsigned i = 0; i < WINDOW_PTES; i++) {
@@ -909,7 +949,7 @@ static bool access_done(uint32_t cpu, uint64_t gva, uint32_t access, uint64_t pf
 			const struct orc_translation *tr, bool stale, bool is_gpte_write,
 			uint64_t wval, unsigned wbytes)
 {
-	uint64_t gfn;
+	uint64_t gfn, own;
 
 	if (!stale && !tr->ok)
 		return diverge("access", cpu, "gva %llx: the guest accessed it through host pfn "
@@ -921,7 +961,10 @@ static bool access_done(uint32_t cpu, uint64_t gva, uint32_t access, uint64_t pf
 		return true;
 	if (W->hw_ad)
 		frame_note_write(pfn, W->cur_op[cpu]);
-	if (!gfn_of_frame(pfn, UINT64_MAX, &gfn))
+	/* The frame's gfn: the guest's own (check_mapping compared them), else a search. */
+	gfn = tr->gpa >> PAGE_SHIFT;
+	if ((stale || !tr->leaf || !host_gfn_to_pfn_peek(W->sim, &W->guest, gfn, &own) ||
+	     own != pfn) && !gfn_of_frame(pfn, UINT64_MAX, &gfn))
 		return true;
 	if (W->dirty_log_active && gfn < sizeof(W->written)) {
 		W->written[gfn] = 1;
@@ -1487,6 +1530,7 @@ void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_opt
 	W->guest.slots[0].thp = true;
 	for (uint32_t c = 0; c < W->nvcpus; c++) {
 		memset(&W->v[c], 0, sizeof(W->v[c]));
+		W->v[c].checked.mark = ~0ull;
 		kvm_vcpu_mmu_init(&W->v[c].vm, GUEST_PAGING_OFF, false, p->width);
 		W->v[c].vm.vcpu_id = c;
 	}
