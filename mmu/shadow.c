@@ -377,11 +377,16 @@ static bool make_all_cpus_request(struct kvm *kvm, unsigned req)
 	uint32_t me = sim_current_cpu(s), mask = 0;
 
 	for (uint32_t v = 0; v < kvm->nr_vcpus; v++) {
+		uint32_t mode;
+
 		kvm_make_request(kvm, req, v);
 		/* Set ->requests bit before we read ->mode. */
 		sim_smp_mb(s);
-		if (v != me && sim_cmpxchg32(s, MMU_ADDR_MODE + v, IN_GUEST_MODE,
-					     EXITING_GUEST_MODE) != OUTSIDE_GUEST_MODE)
+		if (v == me)
+			continue;
+		mode = sim_cmpxchg32(s, MMU_ADDR_MODE + v, IN_GUEST_MODE, EXITING_GUEST_MODE);
+		if (mode != OUTSIDE_GUEST_MODE &&
+		    (mode == IN_GUEST_MODE || kvm->mutant != MMU_MUTANT_REQUEST_SKIPS_WALKERS))
 			mask |= 1u << v;
 	}
 	if (!mask)
@@ -1596,12 +1601,15 @@ int nonpaging_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gues
 	}
 	if (fast_page_fault(kvm, sh, g, vm, gva, level, error_code))
 		return MMU_PF_RETRY;
-	mmu_seq = mmu_notifier_seq_sample(kvm);
+	if (kvm->mutant != MMU_MUTANT_NOTIFIER_SEQ_AFTER_PFN)
+		mmu_seq = mmu_notifier_seq_sample(kvm);
 	if (!host_gfn_to_pfn(kvm, g, gfn, &pfn)) {
 		/* handle_abnormal_pfn: cache the MMIO info, then map an MMIO spte. */
 		pfn = KVM_PFN_NOSLOT;
 		vcpu_cache_mmio_info(vm, gva, gva >> PAGE_SHIFT, ACC_ALL);
 	}
+	if (kvm->mutant == MMU_MUTANT_NOTIFIER_SEQ_AFTER_PFN)
+		mmu_seq = mmu_notifier_seq_sample(kvm);
 	if (!fault_lock_unless_invalidated(kvm, sh, mmu_seq))
 		return MMU_PF_RETRY;
 	if (!force_pt_level)
@@ -1927,6 +1935,9 @@ static bool gpte_changed(struct kvm *kvm, struct kvm_guest *g, const struct kvm_
 	int bytes = gpte_bytes(vm);
 	uint64_t pte_gpa = gw->pte_gpa[level - 1], curr;
 
+	if (kvm->mutant == MMU_MUTANT_FETCH_NO_GPTE_RECHECK)
+		return false;
+
 	if (level == PT_PAGE_TABLE_LEVEL) {
 		uint64_t mask = (uint64_t)PTE_PREFETCH_NUM * bytes - 1;
 		uint64_t base_gpa = pte_gpa & ~mask;
@@ -2139,12 +2150,15 @@ int kvm_shadow_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 			level = walker.level;
 		walker.gfn &= ~((1ull << ((level - 1) * 9)) - 1);
 	}
-	mmu_seq = mmu_notifier_seq_sample(kvm);
+	if (kvm->mutant != MMU_MUTANT_NOTIFIER_SEQ_AFTER_PFN)
+		mmu_seq = mmu_notifier_seq_sample(kvm);
 	if (!host_gfn_to_pfn(kvm, g, walker.gfn, &pfn)) {
 		/* handle_abnormal_pfn caches the MMIO info */
 		pfn = KVM_PFN_NOSLOT;
 		vcpu_cache_mmio_info(vm, addr, walker.gfn, walker.pte_access);
 	}
+	if (kvm->mutant == MMU_MUTANT_NOTIFIER_SEQ_AFTER_PFN)
+		mmu_seq = mmu_notifier_seq_sample(kvm);
 	/* CR0.WP = 0: a supervisor write through a read-only gpte. */
 	if (write_fault && !(walker.pte_access & ACC_WRITE_MASK) && !vm->ctx.cr0_wp &&
 	    !user_fault && pfn != KVM_PFN_NOSLOT) {

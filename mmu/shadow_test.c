@@ -300,6 +300,16 @@ static void walker_without_mb_is_missed_only_under_tso(void)
 	CHECK(zap_during_walks(MMU_MUTANT_LOCKLESS_BEGIN_NO_MB, SIM_MM_TSO, 300) > 0);
 }
 
+static void zap_frees_under_a_walker_the_request_skips(void)
+{
+	CHECK(zap_during_walks(MMU_MUTANT_REQUEST_SKIPS_WALKERS, SIM_MM_SC, 300) > 0);
+}
+
+static void zap_frees_under_a_walker_with_interrupts_on(void)
+{
+	CHECK(zap_during_walks(MMU_MUTANT_LOCKLESS_WALK_IRQS_ON, SIM_MM_SC, 300) > 0);
+}
+
 TEST_MAIN(TEST(pte_list_add_remove_restores_empty),
 	  TEST(walker_without_mb_is_missed_only_under_tso),
 	  TEST(zap_all_waits_for_lockless_walkers_under_sc_and_tso),
@@ -307,4 +317,6 @@ TEST_MAIN(TEST(pte_list_add_remove_restores_empty),
 	  TEST(nonpaging_direct_map_on_32_bit_host_keeps_invariants),
 	  TEST(tdp_direct_map_on_64_bit_host_keeps_invariants),
 	  TEST(large_mapping_replaces_table_pointer_and_unlinks_child),
-	  TEST(checker_reports_each_broken_invariant))
+	  TEST(checker_reports_each_broken_invariant),
+	  TEST(zap_frees_under_a_walker_the_request_skips),
+	  TEST(zap_frees_under_a_walker_with_interrupts_on))

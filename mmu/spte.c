@@ -101,9 +101,9 @@ static const struct mmu_mutant_info mutants[MMU_MUTANT_COUNT] = {
 		"volatile-ignores-lockless-w",
 		"spte_has_volatile_bits forgets that fast page fault may set W locklessly",
 		"c7ba5b48cc8d without 'locklessly modifiable => volatile' (locking.txt cases 2-3)",
-		"a W set by fast page fault is overwritten without a flush: a stale writable "
-		"TLB entry, a write missing from the dirty log",
-		"mmu target, SC or TSO",
+		"D2 (lost-dirty): a plain clear wipes the W that fast page fault set and the D "
+		"the CPU set after it, and the host frees a written frame as clean",
+		"mmu target, input format 2, SC or TSO",
 	},
 	[MMU_MUTANT_NOTIFIER_NO_RETRY] = {
 		"notifier-no-retry",
@@ -111,6 +111,52 @@ static const struct mmu_mutant_info mutants[MMU_MUTANT_COUNT] = {
 		"the mmu-notifier seq/count protocol (mmu_notifier_retry) removed",
 		"reference translation: an spte maps a pfn the host already took away",
 		"mmu target, SC or TSO",
+	},
+	[MMU_MUTANT_UPDATE_SLOW_PLAIN_READ] = {
+		"update-slow-plain-read",
+		"__update_clear_spte_slow reads the old low half plainly instead of with xchg",
+		"c7ba5b48cc8d, locking.txt case 3: W3 with a plain read (the old value read "
+		"non-atomically)",
+		"D2 (lost-dirty): a W or D set between the read and the store is lost",
+		"mmu target, input format 2, 32-bit host, SC or TSO",
+	},
+	[MMU_MUTANT_REQUEST_SKIPS_WALKERS] = {
+		"request-skips-walkers",
+		"make_all_cpus_request sends no IPI to a vCPU in READING_SHADOW_PAGE_TABLES",
+		"c142786c6291 with the IPI sent only to vCPUs in the guest",
+		"W1 (use-after-free): a lockless walk reads a shadow page freed under it",
+		"mmu target, SC or TSO",
+	},
+	[MMU_MUTANT_LOCKLESS_WALK_IRQS_ON] = {
+		"lockless-walk-irqs-on",
+		"walk_shadow_page_lockless_begin leaves interrupts enabled",
+		"c142786c6291 without local_irq_disable: the walker acknowledges the flush IPI "
+		"at once",
+		"W1 (use-after-free): the zapper's wait returns while the walk goes on",
+		"mmu target, SC or TSO",
+	},
+	[MMU_MUTANT_NOTIFIER_SEQ_AFTER_PFN] = {
+		"notifier-seq-after-pfn",
+		"the fault path samples mmu_notifier_seq after gfn_to_pfn instead of before",
+		"the mmu-notifier seq/count protocol with its sample moved (docs section 7, #26)",
+		"T2 (stale-pfn): an spte maps a pfn an invalidation that ended in between took away",
+		"mmu target, SC or TSO",
+	},
+	[MMU_MUTANT_FETCH_NO_GPTE_RECHECK] = {
+		"fetch-no-gpte-recheck",
+		"FNAME(fetch) does not re-check the gptes after write-protecting the tables",
+		"ad86b6c36bbb (the gpte changes unseen between the walk and the write "
+		"protection of its table)",
+		"T1 (translation): a shadow translation the guest's tables no longer allow",
+		"mmu target, shadow paging, SC or TSO",
+	},
+	[MMU_MUTANT_UPDATE_DROPS_DIRTY] = {
+		"update-drops-dirty",
+		"mmu_spte_update does not call kvm_set_pfn_dirty when the new spte lacks D",
+		"9ed5520dd3c9 (page dirty tracking lost while sync page): dirty state not "
+		"propagated when an spte is rewritten",
+		"D2 (lost-dirty): the host frees a frame the guest wrote as if it were clean",
+		"mmu target, input format 2, SC or TSO",
 	},
 };
 
@@ -422,7 +468,12 @@ static uint64_t __update_clear_spte_slow(struct kvm *kvm, sim_addr sptep, uint64
 		report_end(kvm, sptep);
 		return old;
 	}
-	old_low = sim_xchg32(s, sptep, (uint32_t)spte);
+	if (kvm->mutant == MMU_MUTANT_UPDATE_SLOW_PLAIN_READ) {
+		old_low = sim_load32(s, sptep);
+		sim_store32(s, sptep, (uint32_t)spte);
+	} else {
+		old_low = sim_xchg32(s, sptep, (uint32_t)spte);
+	}
 	report_begin(kvm, sptep, spte);
 	old_high = sim_load32(s, sptep + 1);
 	sim_store32(s, sptep + 1, (uint32_t)(spte >> 32));
@@ -570,7 +621,8 @@ bool mmu_spte_update(struct kvm *kvm, sim_addr sptep, uint64_t new_spte)
 	/* kvm_set_pfn_accessed/dirty for an A or D bit being cleared. */
 	if ((old_spte & PT_ACCESSED_MASK) && !(new_spte & PT_ACCESSED_MASK))
 		kvm->pfn_accessed_marks++;
-	if ((old_spte & PT_DIRTY_MASK) && !(new_spte & PT_DIRTY_MASK))
+	if ((old_spte & PT_DIRTY_MASK) && !(new_spte & PT_DIRTY_MASK) &&
+	    kvm->mutant != MMU_MUTANT_UPDATE_DROPS_DIRTY)
 		kvm_set_pfn_dirty(kvm, old_spte);
 	return ret;
 }
@@ -701,7 +753,8 @@ void walk_shadow_page_lockless_begin(struct kvm *kvm, uint32_t vcpu)
 	struct sim *s = kvm->sim;
 
 	fn(kvm, MMU_FN_LOCKLESS_BEGIN, 0);
-	sim_irq_disable(s);
+	if (kvm->mutant != MMU_MUTANT_LOCKLESS_WALK_IRQS_ON)
+		sim_irq_disable(s);
 	sim_store32(s, MMU_ADDR_MODE + vcpu, READING_SHADOW_PAGE_TABLES);
 	kvm->lockless_begin_step[vcpu] = sim_last_step(s);
 	if (kvm->mutant != MMU_MUTANT_LOCKLESS_BEGIN_NO_MB)
@@ -717,7 +770,8 @@ void walk_shadow_page_lockless_end(struct kvm *kvm, uint32_t vcpu)
 	/* Every spte load completes before we let the freer go. */
 	sim_smp_mb(s);
 	sim_store32(s, MMU_ADDR_MODE + vcpu, OUTSIDE_GUEST_MODE);
-	sim_irq_enable(s);
+	if (kvm->mutant != MMU_MUTANT_LOCKLESS_WALK_IRQS_ON)
+		sim_irq_enable(s);
 }
 
 /* Models: mmu.c: mmu_spte_get_lockless() */

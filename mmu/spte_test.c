@@ -340,6 +340,13 @@ static void volatile_mutant_loses_a_dirty_bit_set_during_the_clear(void)
 	CHECK(dirty_bits_lost(MMU_MUTANT_VOLATILE_IGNORES_LOCKLESS_W, &dirtied_runs) > 0);
 }
 
+static void plain_read_in_the_slow_clear_loses_a_dirty_bit(void)
+{
+	unsigned dirtied_runs;
+
+	CHECK(dirty_bits_lost(MMU_MUTANT_UPDATE_SLOW_PLAIN_READ, &dirtied_runs) > 0);
+}
+
 TEST_MAIN(TEST(mmio_generation_round_trips_for_every_generation),
 	  TEST(mmio_mask_is_reserved_high_bits_plus_present),
 	  TEST(pfn_above_4g_lands_in_high_half),
@@ -353,4 +360,5 @@ TEST_MAIN(TEST(mmio_generation_round_trips_for_every_generation),
 	  TEST(sixty_four_bit_host_writes_whole_spte_once),
 	  TEST(reader_retries_when_a_clear_lands_between_its_half_reads),
 	  TEST(clear_reports_a_dirty_bit_set_by_the_cpu_during_the_clear),
-	  TEST(volatile_mutant_loses_a_dirty_bit_set_during_the_clear))
+	  TEST(volatile_mutant_loses_a_dirty_bit_set_during_the_clear),
+	  TEST(plain_read_in_the_slow_clear_loses_a_dirty_bit))
