@@ -1,0 +1,192 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
+#
+# ./spterace bench detect: time and executions to the first detection of
+# each mutant, per engine, over N independent runs.  Sourced by ./spterace,
+# which provides die, say, setup, cli, bazel_quiet, libfuzzer_bin, median
+# and TARGETS.
+#
+# Engines:
+#   libfuzzer  the harness under libFuzzer (ASan + UBSan), from the seed
+#              corpus (--from seeds) or an empty one (--from empty)
+#   random     the same harness on uniformly random inputs, no feedback
+#
+# Each run is pinned to one CPU (--cpu) and capped at --time seconds.  The
+# raw results go to DIR/detect.csv (one line per run), the summary to
+# DIR/detect.md (also printed) and a plot to DIR/detect.png (gnuplot).
+
+bench_detect() {
+	local runs=5 time=120 only="" target=spte core=0 engine=all from=seeds out=""
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--target) [ $# -ge 2 ] || die "--target needs a value"; target=$2; shift 2 ;;
+		--cpu) [ $# -ge 2 ] || die "--cpu needs a value"; core=$2; shift 2 ;;
+		--runs) [ $# -ge 2 ] || die "--runs needs a value"; runs=$2; shift 2 ;;
+		--time) [ $# -ge 2 ] || die "--time needs a value"; time=$2; shift 2 ;;
+		--mutant) [ $# -ge 2 ] || die "--mutant needs a value"; only=$2; shift 2 ;;
+		--engine) [ $# -ge 2 ] || die "--engine needs a value"; engine=$2; shift 2 ;;
+		--from) [ $# -ge 2 ] || die "--from needs a value"; from=$2; shift 2 ;;
+		--out) [ $# -ge 2 ] || die "--out needs a value"; out=$2; shift 2 ;;
+		*) die "bench detect: unknown option '$1'" ;;
+		esac
+	done
+	[[ "$runs" =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive number"
+	[[ "$time" =~ ^[1-9][0-9]*$ ]] || die "--time must be a positive number of seconds"
+	[[ "$core" =~ ^[0-9]+$ ]] && [ "$core" -lt "$(nproc)" ] ||
+		die "--cpu must be a CPU number below $(nproc)"
+	case " ${TARGETS[*]} " in *" $target "*) ;; *) die "unknown target '$target' (targets: ${TARGETS[*]})" ;; esac
+	local engines
+	case "$engine" in
+	all) engines="libfuzzer random" ;;
+	libfuzzer | random) engines=$engine ;;
+	*) die "--engine must be libfuzzer, random or all" ;;
+	esac
+	case "$from" in seeds | empty) ;; *) die "--from must be seeds or empty" ;; esac
+	setup
+	local mutants
+	mutants=$(cli mutants | awk '{print $1}') || exit 2
+	if [ -n "$only" ]; then
+		local want
+		for want in ${only//,/ }; do
+			echo "$mutants" | grep -qx -- "$want" ||
+				die "unknown mutant '$want' (see: ./spterace mutants)"
+		done
+		mutants=${only//,/ }
+	fi
+	[ -n "$out" ] || out="out/bench/detect-$target-$(date +%Y%m%d-%H%M%S)-$$"
+	out=$(cd "$CALLER" && mkdir -p -- "$out" && cd -- "$out" && pwd) || die "cannot create $out"
+	[ -e "$out/detect.csv" ] && die "$out/detect.csv exists: choose another --out"
+
+	# Copies of the binaries: a build during a long benchmark must not change them.
+	local snap lf_bin="" rnd_bin=""
+	snap=$(mktemp -d)
+	trap "rm -rf '$snap'" EXIT
+	if [[ " $engines " == *" libfuzzer "* ]]; then
+		lf_bin=$(libfuzzer_bin "$target") || exit 2
+		cp "$lf_bin" "$snap/libfuzzer" || die "cannot copy $lf_bin"
+	fi
+	if [[ " $engines " == *" random "* ]]; then
+		bazel_quiet build --config=libfuzzer "//fuzz:${target}_random" ||
+			die "build of //fuzz:${target}_random failed"
+		cp "$(bazel info --config=libfuzzer bazel-bin 2>/dev/null)/fuzz/${target}_random" \
+			"$snap/random" || die "cannot copy the random driver"
+	fi
+
+	say "$target: $runs runs of at most ${time}s per mutant and engine ($engines), libFuzzer from the $from, on CPU $core; results in $(show "$out")"
+	echo "engine,mutant,run,detected,seconds,execs" >"$out/detect.csv"
+	local m e i
+	for m in $mutants; do
+		for e in $engines; do
+			for i in $(seq 1 "$runs"); do
+				bench_detect_run "$e" "$m" "$i" >>"$out/detect.csv"
+			done
+		done
+	done
+	bench_detect_summary "$out/detect.csv" "$time" >"$out/detect.md"
+	{
+		echo
+		echo "Machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), clang-14; one run per CPU $core at a time."
+		echo "Command: ./spterace bench detect --target $target --runs $runs --time $time --engine $engine --from $from${only:+ --mutant $only}"
+	} >>"$out/detect.md"
+	cat "$out/detect.md"
+	bench_detect_plot "$out" "$time" && echo "plot: $(show "$out")/detect.png"
+}
+
+# One run: prints its CSV line.  Uses target, time, core, from, snap.
+bench_detect_run() {
+	local e=$1 m=$2 i=$3 dir start end log secs execs found=0
+	dir=$(mktemp -d)
+	mkdir "$dir/corpus" "$dir/art"
+	case "$e" in
+	libfuzzer)
+		[ "$from" = seeds ] && cp corpus/"$target"/* "$dir/corpus/"
+		start=$(date +%s.%N)
+		log=$(taskset -c "$core" "$snap/libfuzzer" --mutant="$m" -seed="$i" \
+			-max_total_time="$time" -artifact_prefix="$dir/art/" "$dir/corpus" 2>&1)
+		end=$(date +%s.%N)
+		ls "$dir"/art/crash-* >/dev/null 2>&1 && found=1
+		secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
+		execs=$(echo "$log" | grep -o '^#[0-9]*' | tail -1 | tr -d '#')
+		;;
+	random)
+		log=$(taskset -c "$core" "$snap/random" --mutant="$m" --seed="$i" --time="$time" \
+			--artifact="$dir/art/crash" 2>&1)
+		if [ -e "$dir/art/crash" ]; then
+			found=1
+			secs=$(echo "$log" | sed -n 's/^random: divergence after [0-9]* executions, \([0-9]*\) ms$/\1/p' |
+				awk '{ printf "%.2f", $1 / 1000 }')
+			execs=$(echo "$log" | sed -n 's/^random: divergence after \([0-9]*\) executions.*/\1/p')
+		else
+			secs=$time
+			execs=$(echo "$log" | sed -n 's/^random: no divergence in \([0-9]*\) executions.*/\1/p')
+		fi
+		;;
+	esac
+	rm -rf "$dir"
+	echo "$e,$m,$i,$found,${secs:-$time},${execs:-0}"
+}
+
+# The Markdown table: per mutant and engine, the detection rate and the
+# median, minimum and maximum time and median executions of the detecting runs.
+bench_detect_summary() {
+	local csv=$1 cap=$2
+	echo "| mutant | engine | detected | median s | min s | max s | median execs |"
+	echo "|---|---|---|---|---|---|---|"
+	local m e
+	for m in $(tail -n +2 "$csv" | cut -d, -f2 | awk '!seen[$0]++'); do
+		for e in $(tail -n +2 "$csv" | awk -F, -v m="$m" '$2 == m { print $1 }' | awk '!seen[$0]++'); do
+			local rows n found
+			rows=$(awk -F, -v m="$m" -v e="$e" '$1 == e && $2 == m' "$csv")
+			n=$(echo "$rows" | grep -c .)
+			found=$(echo "$rows" | awk -F, '$4 == 1' | grep -c .)
+			if [ "$found" -eq 0 ]; then
+				printf '| %s | %s | 0/%d | > %s | - | - | - |\n' "$m" "$e" "$n" "$cap"
+				continue
+			fi
+			local det
+			det=$(echo "$rows" | awk -F, '$4 == 1')
+			printf '| %s | %s | %d/%d | %.2f | %.2f | %.2f | %.0f |\n' "$m" "$e" "$found" "$n" \
+				"$(echo "$det" | cut -d, -f5 | median)" \
+				"$(echo "$det" | cut -d, -f5 | sort -n | head -1)" \
+				"$(echo "$det" | cut -d, -f5 | sort -n | tail -1)" \
+				"$(echo "$det" | cut -d, -f6 | median)"
+		done
+	done
+}
+
+# detect.png: median seconds to detection per mutant and engine, log scale;
+# a mutant an engine never found is drawn at the time cap.
+bench_detect_plot() {
+	local out=$1 cap=$2
+	command -v gnuplot >/dev/null || { say "gnuplot not installed: no plot"; return 1; }
+	awk -F'|' -v cap="$cap" 'NR > 2 && NF > 7 {
+		gsub(/ /, "", $2); gsub(/ /, "", $3); gsub(/ /, "", $5)
+		v = ($5 ~ /^>/) ? cap : $5
+		if (!($2 in row)) { order[++n] = $2; row[$2] = 1 }
+		if (!($3 in engines)) { engines[$3] = 1; en[++k] = $3 }
+		val[$2, $3] = v
+	} END {
+		printf "mutant"; for (j = 1; j <= k; j++) printf " %s", en[j]; printf "\n"
+		for (i = 1; i <= n; i++) {
+			printf "%s", order[i]
+			for (j = 1; j <= k; j++) printf " %s", ((order[i], en[j]) in val) ? val[order[i], en[j]] : cap
+			printf "\n"
+		}
+	}' "$out/detect.md" >"$out/detect.dat"
+	local cols
+	cols=$(head -1 "$out/detect.dat" | awk '{ print NF }')
+	gnuplot <<EOF 2>/dev/null || { say "gnuplot failed: no plot"; return 1; }
+set terminal pngcairo size 1200,600 noenhanced
+set output "$out/detect.png"
+set title "median time to first detection (capped at ${cap} s; undetected drawn at the cap)"
+set style data histogram
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set logscale y
+set yrange [0.005:$((cap * 2))]
+set ylabel "seconds"
+set xtics rotate by -35 scale 0
+set key top left autotitle columnhead
+plot for [c=2:$cols] "$out/detect.dat" using c:xtic(1)
+EOF
+}
