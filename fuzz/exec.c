@@ -252,6 +252,7 @@ void fz_exec_run(struct fz_exec *x, const struct fz_program *p, const struct fz_
 		.sched_len = p->sched_len,
 		.seed = p->seed,
 		.log = o->log,
+		.bare = o->bare,
 	};
 	struct orc_config oc = { .phys_bits = MMU_PHYS_BITS, .mmio_enabled = true,
 				 .strict = o->strict };
@@ -274,7 +275,7 @@ void fz_exec_run(struct fz_exec *x, const struct fz_program *p, const struct fz_
 	} else {
 		orc_reset(&x->orc);
 	}
-	mmu_init(&x->kvm, x->sim, p->width, o->mutant, &observer, x);
+	mmu_init(&x->kvm, x->sim, p->width, o->mutant, o->bare ? NULL : &observer, x);
 	for (uint32_t cpu = 0; cpu < p->cpus; cpu++)
 		sim_spawn(x->sim, cpu, cpu_main, x);
 	out->sim_result = sim_run(x->sim);

@@ -21,6 +21,8 @@ void fz_harness_init(int *argc, char ***argv, struct fz_options *out)
 			mutant = arg + 9;
 		else if (strcmp(arg, "--strict") == 0)
 			out->strict = true;
+		else if (strcmp(arg, "--bare") == 0)
+			out->bare = true;
 		else if (strcmp(arg, "--report-known") == 0)
 			out->report_known = true;
 		else if (strncmp(arg, "--report-known=", 15) == 0)

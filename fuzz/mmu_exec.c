@@ -135,6 +135,7 @@ struct mmu_world {
 	 * the host has had; a large mark covers the whole large frame.
 	 */
 	bool hw_ad;
+	bool bare;            /* bench speed's baseline: no checks at all */
 	struct { uint64_t pfn; uint32_t op; } frame_written[FRAMES_MAX];
 	struct { uint64_t pfn; bool large; } frame_dirty[FRAMES_MAX];
 	uint32_t frame_written_count, frame_dirty_count;
@@ -253,6 +254,8 @@ static bool diverge(const char *cls, uint32_t cpu, const char *fmt, uint64_t a, 
 {
 	struct fz_result *r = W->res;
 
+	if (W->bare)
+		return true;   /* no checks in a bare run */
 	if (r->divergence)
 		return false;
 	r->divergence = true;
@@ -542,6 +545,8 @@ static bool check_mapping(uint32_t cpu, uint64_t gva, uint64_t pfn, bool w, bool
 	uint64_t want;
 	char fmt[160];
 
+	if (W->bare)
+		return true;
 	if (pfn_revoked(pfn)) {
 		snprintf(fmt, sizeof(fmt), "%s: gva %%llx maps host pfn %%llx, which the host "
 			 "has taken away (MMU notifier)", what);
@@ -613,6 +618,8 @@ static bool check_world(uint32_t cpu)
 	const struct kvm_vcpu_mmu *vcpus[MMU_VCPUS_MAX];
 	int n;
 
+	if (W->bare)
+		return true;
 	if (sim_mem_peek32(W->sim, MMU_ADDR_LOCK))
 		return true;   /* a lock holder is mid-update */
 	for (uint32_t c = 0; c < W->nvcpus; c++)
@@ -1474,7 +1481,8 @@ void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_opt
 	struct orc_config oc = { .phys_bits = MMU_PHYS_BITS, .mmio_enabled = true,
 				 .strict = o->strict };
 	struct sim_config sc = { .mm = p->mm, .sched = p->sched_kind, .sched_bytes = p->sched,
-				 .sched_len = p->sched_len, .seed = p->seed, .log = o->log };
+				 .sched_len = p->sched_len, .seed = p->seed, .log = o->log,
+				 .bare = o->bare };
 
 	W = &world;
 	W->sim = sim;
@@ -1511,7 +1519,8 @@ void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_opt
 		orc_reset(&W->orc);
 	}
 	sim_reset(sim, &sc);
-	mmu_init(&W->kvm, sim, p->width, o->mutant, &observer, NULL);
+	mmu_init(&W->kvm, sim, p->width, o->mutant, o->bare ? NULL : &observer, NULL);
+	W->bare = o->bare;
 	W->kvm.nr_vcpus = W->nvcpus;
 	W->kvm.memslots_shared = true;
 	kvm_shadow_init(&W->sh);

@@ -156,6 +156,7 @@ struct fz_options {
 	bool report_known;    /* harness: abort on known findings too */
 	const char *report_class;  /* harness: ... or on those of this class only */
 	uint32_t vcpus;       /* mmu target: run every input with this many vCPUs (0: the input's) */
+	bool bare;            /* bench speed's baseline: sim bare mode, no oracle, no checks */
 };
 
 struct fz_result {

@@ -6,7 +6,11 @@
  * uniformly random programs and interleavings.
  *
  * Usage: <harness>_random [--mutant=NAME] [--seed=N] [--time=SECONDS]
- *                         [--max-len=BYTES] [--artifact=FILE]
+ *                         [--max-len=BYTES] [--artifact=FILE] [--bare]
+ *
+ * --bare runs every input bare (sim bare mode: no scheduling, no oracle, no
+ * checks), the baseline that `bench speed` measures the platform against:
+ * with the same --seed both see the same programs.
  *
  * Exits 0 after --time seconds without a divergence.  On a divergence the
  * harness aborts; the handler here first writes the input to --artifact
@@ -109,7 +113,8 @@ int main(int argc, char **argv)
 				return usage("--max-len takes 1 to 4096");
 		} else if (strncmp(argv[i], "--artifact=", 11) == 0) {
 			artifact = argv[i] + 11;
-		} else if (strncmp(argv[i], "--mutant=", 9) != 0 && strcmp(argv[i], "--strict") != 0) {
+		} else if (strncmp(argv[i], "--mutant=", 9) != 0 && strcmp(argv[i], "--strict") != 0 &&
+			   strcmp(argv[i], "--bare") != 0) {
 			return usage("unknown option");
 		}
 	}

@@ -255,6 +255,8 @@ static void reset(struct sim *s, const struct sim_config *config, bool clear_mem
 	assert(config->mm < SIM_MM_COUNT);
 	assert(config->sched < SIM_SCHED_COUNT);
 	s->config = *config;
+	if (config->bare)
+		s->config.mm = SIM_MM_SC;
 	s->steps_max = config->steps_max ? config->steps_max : SIM_STEPS_DEFAULT;
 	for (uint32_t i = 0; i < SIM_CPUS_MAX; i++) {
 		struct sim_cpu *c = &s->cpu[i];
@@ -358,7 +360,8 @@ void sim_spawn(struct sim *s, uint32_t cpu, sim_cpu_fn fn, void *arg)
 	c->fn = fn;
 	c->arg = arg;
 	c->state = CPU_NEW;
-	fiber_prepare(&c->fiber, cpu_entry, s);
+	if (!s->config.bare)
+		fiber_prepare(&c->fiber, cpu_entry, s);
 }
 
 /* ---- CPU side ---- */
@@ -401,6 +404,14 @@ static uint64_t cpu_access(struct sim *s, uint8_t op, sim_addr a, uint64_t v, ui
 	c->a = a;
 	c->v = v;
 	c->v2 = v2;
+	if (s->config.bare) {
+		/* Nothing else runs: no wait can end, and none is needed. */
+		if (op == OP_RETRY_WAIT || op == SIM_EV_IPI || op == SIM_EV_IPI_DONE)
+			return 0;
+		s->steps++;
+		cpu_execute(s, s->cur);
+		return c->result;
+	}
 	/*
 	 * Take the scheduler's decisions here as long as they pick this CPU
 	 * (or a store-buffer drain): most steps continue the running CPU, and
@@ -807,7 +818,7 @@ static void cpu_execute(struct sim *s, uint32_t i)
 		break;
 	case SIM_EV_LOCK:
 		sb_drain_all(s, i);
-		assert(s->mem[a] == 0);
+		assert(s->mem[a] == 0 || s->config.bare);   /* bare: a CPU ended holding it */
 		mem_write(s, a, 1, 1);
 		break;
 	case SIM_EV_MB:
@@ -1019,6 +1030,21 @@ enum sim_result sim_run(struct sim *s)
 
 	s->running = false;
 	s->decided = false;
+	if (s->config.bare) {
+		/* One CPU after the other, each straight to its end. */
+		for (uint32_t i = 0; i < s->config.cpus; i++) {
+			struct sim_cpu *c = &s->cpu[i];
+
+			if (c->state != CPU_NEW)
+				continue;
+			s->cur = i;
+			c->state = CPU_PENDING;
+			c->fn(s, i, c->arg);
+			c->state = CPU_FINISHED;
+		}
+		hash_u64(&s->hash, result);
+		return result;
+	}
 	if (s->config.sched == SIM_SCHED_PREEMPT)
 		preempt_load_next(s);
 	/* Run every CPU up to its first access, in CPU order. */

@@ -108,6 +108,13 @@ struct sim_config {
 	uint64_t seed;                 /* PRNG continuation of SIM_SCHED_BYTES */
 	uint32_t steps_max;            /* 0: SIM_STEPS_DEFAULT */
 	bool log;                      /* keep events (the hash is always kept) */
+	/*
+	 * Bare run, the baseline of `bench speed`: the CPUs run one after the
+	 * other, each to its end, on sequentially consistent memory; accesses
+	 * execute at once (no scheduling, no yield), an IPI is taken at once
+	 * and a retry wait returns.  mm and sched are ignored.
+	 */
+	bool bare;
 };
 
 struct sim;
