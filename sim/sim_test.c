@@ -462,7 +462,35 @@ static void ipi_to_cpu_with_interrupts_enabled_returns_at_once(void)
 	CHECK_EQ_U64(results[2], 0);
 }
 
+static void bare_cpu(struct sim *s, uint32_t cpu, void *arg)
+{
+	(void)arg;
+	sim_spin_lock(s, LOCK);
+	/* Each CPU sees everything the CPUs before it did, and nothing after. */
+	results[cpu] = sim_load32(s, X);
+	sim_store32(s, X, results[cpu] + 1);
+	sim_ipi(s, 3u & ~(1u << cpu));   /* taken at once: nothing to wait for */
+	sim_spin_unlock(s, LOCK);
+}
+
+static void bare_run_executes_cpus_one_after_the_other(void)
+{
+	struct sim_config c = { .cpus = 3, .mm = SIM_MM_TSO, .bare = true };
+
+	if (!sim)
+		sim = sim_new();
+	sim_reset(sim, &c);
+	for (uint32_t i = 0; i < 3; i++)
+		sim_spawn(sim, i, bare_cpu, NULL);
+	CHECK(sim_run(sim) == SIM_DONE);
+	CHECK_EQ_U64(results[0], 0);
+	CHECK_EQ_U64(results[1], 1);
+	CHECK_EQ_U64(results[2], 2);
+	CHECK_EQ_U64(sim_mem_peek32(sim, X), 3);
+}
+
 TEST_MAIN(TEST(store_buffering_observable_under_tso_not_sc),
+	  TEST(bare_run_executes_cpus_one_after_the_other),
 	  TEST(ipi_waits_until_target_enables_interrupts),
 	  TEST(ipi_to_cpu_with_interrupts_enabled_returns_at_once),
 	  TEST(store_buffering_forbidden_with_smp_mb),
