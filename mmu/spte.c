@@ -102,8 +102,9 @@ static const struct mmu_mutant_info mutants[MMU_MUTANT_COUNT] = {
 		"spte_has_volatile_bits forgets that fast page fault may set W locklessly",
 		"c7ba5b48cc8d without 'locklessly modifiable => volatile' (locking.txt cases 2-3)",
 		"D2 (lost-dirty): a plain clear wipes the W that fast page fault set and the D "
-		"the CPU set after it, and the host frees a written frame as clean",
-		"mmu target, input format 2, SC or TSO",
+		"the CPU set after it, and the host frees a written frame as clean; on the "
+		"spte target, the read verdict sees the lost write",
+		"mmu target (input format 2) or spte target, SC or TSO",
 	},
 	[MMU_MUTANT_NOTIFIER_NO_RETRY] = {
 		"notifier-no-retry",
@@ -117,8 +118,9 @@ static const struct mmu_mutant_info mutants[MMU_MUTANT_COUNT] = {
 		"__update_clear_spte_slow reads the old low half plainly instead of with xchg",
 		"c7ba5b48cc8d, locking.txt case 3: W3 with a plain read (the old value read "
 		"non-atomically)",
-		"D2 (lost-dirty): a W or D set between the read and the store is lost",
-		"mmu target, input format 2, 32-bit host, SC or TSO",
+		"D2 (lost-dirty): a W or D set between the read and the store is lost; on the "
+		"spte target, the read verdict sees the lost write",
+		"mmu target (input format 2) or spte target, 32-bit host, SC or TSO",
 	},
 	[MMU_MUTANT_REQUEST_SKIPS_WALKERS] = {
 		"request-skips-walkers",

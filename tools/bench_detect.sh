@@ -10,6 +10,9 @@
 #   libfuzzer  the harness under libFuzzer (ASan + UBSan), from the seed
 #              corpus (--from seeds) or an empty one (--from empty)
 #   random     the same harness on uniformly random inputs, no feedback
+#   stress     mmu/spte.c on real threads and memory (baseline/stress.c),
+#              for the mutants of the writer and reader protocol; it gets
+#              every CPU (a writer and a reader must run in parallel)
 #
 # Each run is pinned to one CPU (--cpu) and capped at --time seconds.  The
 # raw results go to DIR/detect.csv (one line per run), the summary to
@@ -37,9 +40,9 @@ bench_detect() {
 	case " ${TARGETS[*]} " in *" $target "*) ;; *) die "unknown target '$target' (targets: ${TARGETS[*]})" ;; esac
 	local engines
 	case "$engine" in
-	all) engines="libfuzzer random" ;;
-	libfuzzer | random) engines=$engine ;;
-	*) die "--engine must be libfuzzer, random or all" ;;
+	all) engines="libfuzzer random stress" ;;
+	libfuzzer | random | stress) engines=$engine ;;
+	*) die "--engine must be libfuzzer, random, stress or all" ;;
 	esac
 	case "$from" in seeds | empty) ;; *) die "--from must be seeds or empty" ;; esac
 	setup
@@ -64,6 +67,10 @@ bench_detect() {
 	if [[ " $engines " == *" libfuzzer "* ]]; then
 		lf_bin=$(libfuzzer_bin "$target") || exit 2
 		cp "$lf_bin" "$snap/libfuzzer" || die "cannot copy $lf_bin"
+	fi
+	if [[ " $engines " == *" stress "* ]]; then
+		bazel_quiet build //baseline:stress || die "build of //baseline:stress failed"
+		cp bazel-bin/baseline/stress "$snap/stress" || die "cannot copy the stress binary"
 	fi
 	if [[ " $engines " == *" random "* ]]; then
 		bazel_quiet build --config=libfuzzer "//fuzz:${target}_random" ||
@@ -108,17 +115,27 @@ bench_detect_run() {
 		secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
 		execs=$(echo "$log" | grep -o '^#[0-9]*' | tail -1 | tr -d '#')
 		;;
-	random)
-		log=$(taskset -c "$core" "$snap/random" --mutant="$m" --seed="$i" --time="$time" \
-			--artifact="$dir/art/crash" 2>&1)
+	random | stress)
+		if [ "$e" = random ]; then
+			log=$(taskset -c "$core" "$snap/random" --mutant="$m" --seed="$i" --time="$time" \
+				--artifact="$dir/art/crash" 2>&1)
+		else
+			log=$("$snap/stress" --mutant="$m" --seed="$i" --time="$time" \
+				--artifact="$dir/art/crash" 2>&1)
+			if [ $? -eq 3 ]; then
+				rm -rf "$dir"
+				echo "$e,$m,$i,na,,"
+				return
+			fi
+		fi
 		if [ -e "$dir/art/crash" ]; then
 			found=1
-			secs=$(echo "$log" | sed -n 's/^random: divergence after [0-9]* executions, \([0-9]*\) ms$/\1/p' |
+			secs=$(echo "$log" | sed -n 's/^[a-z]*: divergence after [0-9]* executions, \([0-9]*\) ms.*/\1/p' |
 				awk '{ printf "%.2f", $1 / 1000 }')
-			execs=$(echo "$log" | sed -n 's/^random: divergence after \([0-9]*\) executions.*/\1/p')
+			execs=$(echo "$log" | sed -n 's/^[a-z]*: divergence after \([0-9]*\) executions.*/\1/p')
 		else
 			secs=$time
-			execs=$(echo "$log" | sed -n 's/^random: no divergence in \([0-9]*\) executions.*/\1/p')
+			execs=$(echo "$log" | sed -n 's/^[a-z]*: no divergence in \([0-9]*\) executions.*/\1/p')
 		fi
 		;;
 	esac
@@ -138,6 +155,10 @@ bench_detect_summary() {
 			local rows n found
 			rows=$(awk -F, -v m="$m" -v e="$e" '$1 == e && $2 == m' "$csv")
 			n=$(echo "$rows" | grep -c .)
+			if echo "$rows" | grep -q ',na,'; then
+				printf '| %s | %s | n/a | - | - | - | - |\n' "$m" "$e"
+				continue
+			fi
 			found=$(echo "$rows" | awk -F, '$4 == 1' | grep -c .)
 			if [ "$found" -eq 0 ]; then
 				printf '| %s | %s | 0/%d | > %s | - | - | - |\n' "$m" "$e" "$n" "$cap"
@@ -155,21 +176,22 @@ bench_detect_summary() {
 }
 
 # detect.png: median seconds to detection per mutant and engine, log scale;
-# a mutant an engine never found is drawn at the time cap.
+# a mutant an engine never found is drawn at the time cap, and a mutant
+# outside an engine's reach (n/a) is not drawn.
 bench_detect_plot() {
 	local out=$1 cap=$2
 	command -v gnuplot >/dev/null || { say "gnuplot not installed: no plot"; return 1; }
 	awk -F'|' -v cap="$cap" 'NR > 2 && NF > 7 {
-		gsub(/ /, "", $2); gsub(/ /, "", $3); gsub(/ /, "", $5)
-		v = ($5 ~ /^>/) ? cap : $5
+		gsub(/ /, "", $2); gsub(/ /, "", $3); gsub(/ /, "", $4); gsub(/ /, "", $5)
 		if (!($2 in row)) { order[++n] = $2; row[$2] = 1 }
 		if (!($3 in engines)) { engines[$3] = 1; en[++k] = $3 }
-		val[$2, $3] = v
+		if ($4 != "n/a")
+			val[$2, $3] = ($5 ~ /^>/) ? cap : $5
 	} END {
 		printf "mutant"; for (j = 1; j <= k; j++) printf " %s", en[j]; printf "\n"
 		for (i = 1; i <= n; i++) {
 			printf "%s", order[i]
-			for (j = 1; j <= k; j++) printf " %s", ((order[i], en[j]) in val) ? val[order[i], en[j]] : cap
+			for (j = 1; j <= k; j++) printf " %s", ((order[i], en[j]) in val) ? val[order[i], en[j]] : "?"
 			printf "\n"
 		}
 	}' "$out/detect.md" >"$out/detect.dat"
@@ -179,6 +201,7 @@ bench_detect_plot() {
 set terminal pngcairo size 1200,600 noenhanced
 set output "$out/detect.png"
 set title "median time to first detection (capped at ${cap} s; undetected drawn at the cap)"
+set datafile missing "?"
 set style data histogram
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
