@@ -65,6 +65,8 @@ enum {
 #define TLB_ENTRIES 16
 #define REVOKED_MAX 64
 #define FRAMES_MAX 128
+/* Guest frames below this are the page tables and the window's data frames. */
+#define GFN_FRAMES_END 0x140
 #define SPT_WORDS_ALL (MMU_SP_MAX * MMU_SP_WORDS)
 
 struct tlb_entry {
@@ -122,6 +124,9 @@ struct mmu_world {
 	/* Host frames taken away by the host (after an invalidate or change_pte). */
 	uint64_t revoked[REVOKED_MAX];
 	uint32_t revoked_count;
+	/* Gfns whose host pte a host operation ever changed (gfn_of_frame). */
+	uint64_t remapped[FZ_OPS_MAX];
+	uint32_t remapped_count;
 	/* During change_pte: the host pte is new, the sptes may keep the old frame. */
 	uint64_t transit_gfn, transit_pfn;
 	bool transit;
@@ -902,13 +907,31 @@ static void vcpu_exit_guest(uint32_t cpu)
  * page tables and the window's data frames, the only frames host
  * operations move or hand out.
  */
+static bool frame_of_gfn_is(uint64_t g, uint64_t except, uint64_t pfn)
+{
+	uint64_t p;
+
+	return g < GFN_FRAMES_END && g != except &&
+	       host_gfn_to_pfn_peek(W->sim, &W->guest, g, &p) && p == pfn;
+}
+
 static bool gfn_of_frame(uint64_t pfn, uint64_t except, uint64_t *gfn)
 {
-	for (uint64_t g = 0; g < 0x140; g++) {
-		uint64_t p;
+	/* A frame is the linear frame of a gfn of some memslot... */
+	for (uint32_t s = 0; s < W->guest.slots_count; s++) {
+		const struct kvm_memory_slot *slot = &W->guest.slots[s];
+		uint64_t g = slot->base_gfn + (pfn - slot->pfn_base);
 
-		if (g != except && host_gfn_to_pfn_peek(W->sim, &W->guest, g, &p) && p == pfn) {
+		if (pfn >= slot->pfn_base && pfn - slot->pfn_base < slot->npages &&
+		    frame_of_gfn_is(g, except, pfn)) {
 			*gfn = g;
+			return true;
+		}
+	}
+	/* ... or one a host remap put in a gfn's host pte. */
+	for (uint32_t i = 0; i < W->remapped_count; i++) {
+		if (frame_of_gfn_is(W->remapped[i], except, pfn)) {
+			*gfn = W->remapped[i];
 			return true;
 		}
 	}
@@ -1269,8 +1292,16 @@ static uint64_t host_new_pfn(uint64_t gfn, uint8_t b)
 /* The host pte of gfn now points at new_pfn (0 in the word means the linear frame). */
 static void host_set_pte(uint64_t gfn, uint64_t new_pfn)
 {
+	bool known = false;
+
 	sim_store32(W->sim, MMU_ADDR_HOST_PTE + (sim_addr)gfn,
 		    new_pfn == MEMSLOT_PFN_BASE + gfn ? 0 : (uint32_t)new_pfn);
+	for (uint32_t i = 0; i < W->remapped_count; i++)
+		known |= W->remapped[i] == gfn;
+	if (!known && new_pfn != MEMSLOT_PFN_BASE + gfn) {
+		assert(W->remapped_count < FZ_OPS_MAX);
+		W->remapped[W->remapped_count++] = gfn;
+	}
 }
 
 /* Dirty logging: every page written since logging began is reported or still set. */
@@ -1502,6 +1533,7 @@ void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_opt
 	memset(gpte_store_pending, 0, sizeof(gpte_store_pending));
 	memset(gpte_write_parts, 0, sizeof(gpte_write_parts));
 	W->revoked_count = 0;
+	W->remapped_count = 0;
 	W->transit = false;
 	W->dirty_log_active = false;
 	memset(W->written, 0, sizeof(W->written));
