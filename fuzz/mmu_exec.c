@@ -132,7 +132,8 @@ struct mmu_world {
 	bool transit;
 	/* Dirty logging: active once enabling finished; pages written since. */
 	bool dirty_log_active;
-	uint8_t written[MMU_DIRTY_BITMAP_WORDS * 32];
+	/* written[g] == run: gfn g was written (stamped, so nothing to clear per run). */
+	uint32_t written[MMU_DIRTY_BITMAP_WORDS * 32];
 	uint32_t written_op[MMU_DIRTY_BITMAP_WORDS * 32];
 	/*
 	 * D2 (format 2): host frames the guest wrote through a shadow mapping
@@ -996,8 +997,8 @@ static bool access_done(uint32_t cpu, uint64_t gva, uint32_t access, uint64_t pf
 	if ((stale || !tr->leaf || !host_gfn_to_pfn_peek(W->sim, &W->guest, gfn, &own) ||
 	     own != pfn) && !gfn_of_frame(pfn, UINT64_MAX, &gfn))
 		return true;
-	if (W->dirty_log_active && gfn < sizeof(W->written)) {
-		W->written[gfn] = 1;
+	if (W->dirty_log_active && gfn < MMU_DIRTY_BITMAP_WORDS * 32) {
+		W->written[gfn] = W->run;
 		W->written_op[gfn] = W->cur_op[cpu];
 	}
 	if (is_gpte_write) {
@@ -1307,12 +1308,13 @@ static void host_set_pte(uint64_t gfn, uint64_t new_pfn)
 /* Dirty logging: every page written since logging began is reported or still set. */
 static bool check_dirty_log(uint32_t cpu, const uint32_t *reported)
 {
-	for (uint32_t g = 0; g < sizeof(W->written); g++) {
+	for (uint32_t g = 0; g < MMU_DIRTY_BITMAP_WORDS * 32; g++) {
 		uint32_t bit = 1u << (g % 32);
-		bool set = sim_mem_peek32(W->sim, MMU_ADDR_DIRTY_BITMAP + g / 32) & bit;
+		bool set;
 
-		if (!W->written[g])
+		if (W->written[g] != W->run)
 			continue;
+		set = sim_mem_peek32(W->sim, MMU_ADDR_DIRTY_BITMAP + g / 32) & bit;
 		if (reported[g / 32] & bit) {
 			W->written[g] = 0;
 			continue;
@@ -1536,7 +1538,6 @@ void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_opt
 	W->remapped_count = 0;
 	W->transit = false;
 	W->dirty_log_active = false;
-	memset(W->written, 0, sizeof(W->written));
 	W->hw_ad = p->version != FZ_FORMAT_LEGACY;
 	W->frame_written_count = W->frame_dirty_count = 0;
 	W->frames_untracked = false;

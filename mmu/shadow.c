@@ -64,7 +64,20 @@ static unsigned sptep_index(sim_addr sptep)
 
 void kvm_shadow_init(struct kvm_shadow *sh)
 {
-	memset(sh, 0, sizeof(*sh));
+	/*
+	 * Everything but the pages' gfns arrays (nine tenths of the size, and
+	 * cleared when a page is allocated: nothing reads them before).
+	 */
+	memset(sh, 0, offsetof(struct kvm_shadow, pages));
+	for (uint32_t i = 0; i < MMU_SP_MAX; i++) {
+		struct kvm_mmu_page *sp = &sh->pages[i];
+
+		memset(sp, 0, offsetof(struct kvm_mmu_page, gfns));
+		memset(&sp->mmu_valid_gen, 0,
+		       sizeof(*sp) - offsetof(struct kvm_mmu_page, mmu_valid_gen));
+	}
+	memset(&sh->n_used_mmu_pages, 0,
+	       sizeof(*sh) - offsetof(struct kvm_shadow, n_used_mmu_pages));
 }
 
 void kvm_vcpu_mmu_init(struct kvm_vcpu_mmu *vm, enum guest_paging paging, bool tdp,
