@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Property: for any sequence of guest accesses, guest page-table writes,
- * invlpg, mov cr3 and paging-mode changes run by one vCPU on the full
- * shadow MMU, every shadow translation the guest may rely on is allowed by
- * the reference translation of its own page tables, every #PF the MMU
- * injects is one the architecture would raise, and the structural
- * invariants of mmu/ hold after every operation.
+ * Property: for any program of 2 to 4 vCPUs (guest accesses through their
+ * TLBs, guest page-table writes, invlpg, mov cr3, paging-mode changes) and
+ * one or two host threads (MMU-notifier remaps, change_pte, aging, dirty
+ * logging, zap-all, memslot changes) on the full shadow MMU, under any
+ * interleaving and on x86-TSO or SC memory: every lockless spte read and
+ * hardware-walk load is one the oracle allows, no walk reads a freed
+ * shadow page, every access and shadow translation is allowed by the
+ * reference translation of the guest's own tables and uses a frame the
+ * host still gives it, no written page is missing from the dirty log or
+ * unknown to the host, and the invariants of oracle/README.md hold after
+ * every operation.
  */
 #include "fuzz/harness.h"
 
