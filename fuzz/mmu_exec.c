@@ -1060,6 +1060,18 @@ static bool guest_access(uint32_t cpu, uint64_t gva, uint32_t access, bool is_gp
 		}
 		if (W->res->divergence)
 			return false;
+		if (r == MMU_PF_BUG) {
+			uint64_t sptes[4];
+
+			/*
+			 * handle_ept_misconfig on RET_MMIO_PF_BUG: dump the
+			 * hierarchy with another lockless walk (whose reads the
+			 * oracle judges too), then report.
+			 */
+			kvm_mmu_get_spte_hierarchy(&W->kvm, &v->vm, gva & 0xffffffffull, sptes);
+			if (W->res->divergence)
+				return false;
+		}
 		if (r == MMU_PF_BUG)
 			return diverge("mmio-pf-bug", cpu, "gva %llx: handle_mmio_page_fault found a "
 				       "present spte on a direct MMU (RET_MMIO_PF_BUG, error code %llx)",

@@ -1532,6 +1532,33 @@ static uint64_t walk_shadow_page_get_mmio_spte(struct kvm *kvm, struct kvm_vcpu_
 	return spte;
 }
 
+/*
+ * Models: mmu.c: kvm_mmu_get_spte_hierarchy(): a lockless walk that keeps
+ * the spte of every level it reads (sptes[level - 1]), up to and including
+ * the first non-present one.  Returns how many it read.  vmx's
+ * handle_ept_misconfig calls it to report a misconfiguration that
+ * handle_mmio_page_fault_common could not explain (RET_MMIO_PF_BUG).
+ */
+int kvm_mmu_get_spte_hierarchy(struct kvm *kvm, struct kvm_vcpu_mmu *vm, uint64_t addr,
+			       uint64_t sptes[4])
+{
+	struct shadow_walk it;
+	int nr_sptes = 0;
+
+	walk_shadow_page_lockless_begin(kvm, vm->vcpu_id);
+	for (shadow_walk_init(&it, vm, addr); shadow_walk_okay(&it);) {
+		uint64_t spte = mmu_spte_get_lockless(kvm, it.sptep);
+
+		sptes[it.level - 1] = spte;
+		nr_sptes++;
+		if (!is_shadow_present_pte(kvm, spte))
+			break;
+		shadow_walk_next(&it, spte);
+	}
+	walk_shadow_page_lockless_end(kvm, vm->vcpu_id);
+	return nr_sptes;
+}
+
 /* Models: x86.h: vcpu_cache_mmio_info() */
 static void vcpu_cache_mmio_info(struct kvm_vcpu_mmu *vm, uint64_t gva, uint64_t gfn,
 				 unsigned access)

@@ -214,6 +214,12 @@ int kvm_shadow_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 /* handle_mmio_page_fault_common(): MMU_PF_EMULATE, _RETRY, _BUG, or 0 (invalid: slow path). */
 int handle_mmio_page_fault_common(struct kvm *kvm, struct kvm_shadow *sh,
 				  struct kvm_vcpu_mmu *vm, uint64_t addr, bool direct);
+/*
+ * kvm_mmu_get_spte_hierarchy: the sptes a lockless walk of addr reads,
+ * sptes[level - 1], down to the first non-present one; returns how many.
+ */
+int kvm_mmu_get_spte_hierarchy(struct kvm *kvm, struct kvm_vcpu_mmu *vm, uint64_t addr,
+			       uint64_t sptes[4]);
 /* make_mmu_pages_available(), under mmu_lock. */
 void make_mmu_pages_available_locked(struct kvm *kvm, struct kvm_shadow *sh);
 /*

@@ -134,6 +134,45 @@ static void direct_map_translates_to_memslot_pfn(bool tdp, enum mmu_host_width w
 	CHECK_EQ_U64(vm.root_hpa, INVALID_PAGE);
 }
 
+static uint64_t hier_addr, hier_sptes[4];
+static int hier_count;
+
+static void do_hierarchy(void)
+{
+	hier_count = kvm_mmu_get_spte_hierarchy(&kvm, &vm, hier_addr, hier_sptes);
+}
+
+static void spte_hierarchy_reads_each_level_down_to_the_first_non_present(void)
+{
+	uint64_t pfn = 0;
+
+	setup(true, MMU_HOST_64);   /* a four-level TDP-style root */
+	locked(do_roots);
+	fault(0x3ffull << PAGE_SHIFT, PT_PAGE_TABLE_LEVEL);
+	hier_addr = 0x3ffull << PAGE_SHIFT;
+	on_cpu_run(sim, do_hierarchy, false, MMU_ADDR_LOCK);
+	CHECK_EQ_U64(hier_count, 4);
+	CHECK(guest_gfn_to_pfn(&guest, 0x3ff, &pfn));
+	CHECK_EQ_U64(spte_to_pfn(hier_sptes[0]), pfn);
+	for (int level = 2; level <= 4; level++)
+		CHECK(is_shadow_present_pte(&kvm, hier_sptes[level - 1]) &&
+		      !is_last_spte(hier_sptes[level - 1], level));
+	/*
+	 * A page of the same page table outside the prefetch group (0x3f8..
+	 * 0x3ff, which __direct_pte_prefetch mapped): the walk ends at its
+	 * empty leaf.
+	 */
+	hier_addr = 0x3f0ull << PAGE_SHIFT;
+	on_cpu_run(sim, do_hierarchy, false, MMU_ADDR_LOCK);
+	CHECK_EQ_U64(hier_count, 4);
+	CHECK_EQ_U64(hier_sptes[0], 0);
+	/* Another 1G region: the root entry itself is empty. */
+	hier_addr = 0x40000ull << PAGE_SHIFT;
+	on_cpu_run(sim, do_hierarchy, false, MMU_ADDR_LOCK);
+	CHECK_EQ_U64(hier_count, 2);
+	CHECK_EQ_U64(hier_sptes[2], 0);
+}
+
 static void nonpaging_direct_map_on_32_bit_host_keeps_invariants(void)
 {
 	direct_map_translates_to_memslot_pfn(false, MMU_HOST_32);
@@ -319,4 +358,5 @@ TEST_MAIN(TEST(pte_list_add_remove_restores_empty),
 	  TEST(large_mapping_replaces_table_pointer_and_unlinks_child),
 	  TEST(checker_reports_each_broken_invariant),
 	  TEST(zap_frees_under_a_walker_the_request_skips),
-	  TEST(zap_frees_under_a_walker_with_interrupts_on))
+	  TEST(zap_frees_under_a_walker_with_interrupts_on),
+	  TEST(spte_hierarchy_reads_each_level_down_to_the_first_non_present))
