@@ -6,6 +6,9 @@ For cc_fuzz_test(name = "x", ...) this generates:
                LLVMFuzzerTestOneInput and optionally LLVMFuzzerInitialize.
   x            cc_test tagged "fuzz-test": the harness linked with
                //fuzz:replay_main, run over every corpus file. It never fuzzes.
+  x_afl        cc_binary tagged "manual". With --config=afl (or
+               afl-cmplog) it links AFL++'s driver (libAFLDriver.a);
+               otherwise //fuzz:replay_main.
   x_libfuzzer  cc_binary tagged "manual". With --config=libfuzzer
                (--define=engine=libfuzzer) it links libFuzzer's main via
                -fsanitize=fuzzer; otherwise it links //fuzz:replay_main, so
@@ -18,6 +21,11 @@ Requires in //fuzz:BUILD:
 
 _REPLAY_MAIN = "//fuzz:replay_main"
 _ENGINE_LIBFUZZER = "//fuzz:engine_libfuzzer"
+_ENGINE_AFL = "//fuzz:engine_afl"
+
+# AFL++ 4.04c's driver for LLVMFuzzerTestOneInput harnesses (persistent
+# mode, shared-memory inputs, deferred forkserver): Debian's afl++ package.
+_AFL_DRIVER = "/usr/lib/afl/libAFLDriver.a"
 
 # kwargs that only make sense on the library compiling the harness.
 _LIB_ONLY_ATTRS = ["copts", "defines", "local_defines", "includes", "hdrs", "textual_hdrs"]
@@ -94,6 +102,22 @@ def cc_fuzz_test(
         }),
         linkopts = select({
             _ENGINE_LIBFUZZER: ["-fsanitize=fuzzer"],
+            "//conditions:default": [],
+        }),
+        linkstatic = True,
+        tags = tags + ["manual"],
+        **common
+    )
+
+    # With --config=afl (or afl-cmplog): the harness under AFL++'s driver.
+    native.cc_binary(
+        name = name + "_afl",
+        deps = [":" + lib] + select({
+            _ENGINE_AFL: [],
+            "//conditions:default": [_REPLAY_MAIN],
+        }),
+        linkopts = select({
+            _ENGINE_AFL: ["-Wl,--whole-archive", _AFL_DRIVER, "-Wl,--no-whole-archive"],
             "//conditions:default": [],
         }),
         linkstatic = True,
