@@ -122,6 +122,22 @@ MMU_SEEDS = {
             ("access", 1, 0x00, 1), ("access", 1, 0x00, 1), ("invalidate", 0, 0x00, 1),
             ("access", 0, 0x01, 1), ("invalidate", 0, 0x01, 1)],
         host64=False, sched=[40, 2, 6, 1, 10, 2]),
+    # The same race on sequentially consistent memory, with the second vCPU
+    # busy first (its invlpg) so that dirty logging can begin without it.
+    "dirty-bit-vs-unmap-sc": mmu_program(
+        0, [("access", 0, 0x00, 0), ("dirty_log", 0, 0, 0), ("dirty_log", 0, 0, 1),
+            ("invlpg", 1, 0x05, 0), ("access", 1, 0x00, 1), ("invalidate", 0, 0x00, 1)],
+        host64=False, sc=True),
+    # A 32-bit guest clears a PDE on one vCPU while another vCPU's fault is
+    # between its guest walk and FNAME(fetch) (the gpte_changed re-check).
+    "pde-write-vs-fault-32bit": mmu_program(
+        1, [("access", 0, 0x00, 0), ("gpte_write", 1, 0x05, 0), ("invlpg", 0, 0x00, 0)],
+        host64=False, sc=True),
+    # A written page's spte rewritten by sync_page: mov cr3 after the page
+    # table went unsync.
+    "sync-page-32bit": mmu_program(
+        1, [("access", 0, 0x00, 1), ("gpte_write", 0, 0x19, 0), ("mov_cr3", 0, 0x00, 0)],
+        host64=False, sc=True),
     # MMU notifiers: remaps of a mapped frame against faults on it.
     "notifier-remap-vs-fault": mmu_program(
         0, [("access", 0, 0x02, 1), ("invalidate", 0, 0x02, 1), ("access", 1, 0x02, 1),
