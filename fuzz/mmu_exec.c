@@ -152,6 +152,7 @@ struct mmu_world {
 	uint32_t run;
 	uint32_t id_run[SPT_WORDS_ALL / 2];
 	uint16_t id_of[SPT_WORDS_ALL / 2];
+	uint32_t page_of_id[ORC_SPTES_MAX];	/* the shadow page of each id's spte */
 	uint32_t ids_used, untracked;
 	uint32_t token[SIM_CPUS_MAX];
 	struct { uint32_t id, token; } commits[4096];
@@ -290,6 +291,7 @@ static bool oracle_id(sim_addr sptep, uint32_t *id)
 	}
 	W->id_run[k] = W->run;
 	W->id_of[k] = (uint16_t)W->ids_used;
+	W->page_of_id[W->ids_used] = k / MMU_SPTES_PER_SP;
 	*id = W->ids_used++;
 	return true;
 }
@@ -329,15 +331,13 @@ static void on_write_end(void *ctx, sim_addr sptep)
 
 static void on_page_alloc(void *ctx, uint32_t spi)
 {
-	sim_addr base = sp_spt(spi);
+	uint32_t page = (sp_spt(spi) - MMU_ADDR_SPT) / 2 / MMU_SPTES_PER_SP;
 
 	(void)ctx;
-	for (uint32_t i = 0; i < MMU_SPTES_PER_SP; i++) {
-		uint32_t k = (base - MMU_ADDR_SPT) / 2 + i;
-
-		if (W->id_run[k] == W->run)
-			orc_spte_restart(&W->orc, W->id_of[k], sim_steps(W->sim));
-	}
+	/* The page's sptes the oracle tracks: far fewer ids than sptes. */
+	for (uint32_t id = 0; id < W->ids_used; id++)
+		if (W->page_of_id[id] == page)
+			orc_spte_restart(&W->orc, id, sim_steps(W->sim));
 }
 
 static void on_read(void *ctx, sim_addr sptep, enum mmu_read_kind kind, uint64_t start,
