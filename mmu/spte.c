@@ -42,28 +42,28 @@ static const struct mmu_mutant_info mutants[MMU_MUTANT_COUNT] = {
 		"c2a2ac2b563c (KVM: MMU: lockless walking shadow page table) without its count",
 		"read verdict: torn read {old low, stale high} across a present->0->present "
 		"kvm_set_pte_rmapp rewrite",
-		"spte target, 32-bit host, SC or TSO",
+		"spte or mmu target, 32-bit host, SC or TSO",
 	},
 	[MMU_MUTANT_SET_SPTE_LOW_FIRST] = {
 		"set-spte-low-first",
 		"__set_spte stores the low half before the high half",
 		"603e0651cfc8 (do not need atomicly to set/clear spte) with W1's order reversed",
 		"read verdict and hardware-walker check: present value with a stale high half",
-		"spte target, 32-bit host, SC or TSO",
+		"spte or mmu target, 32-bit host, SC or TSO",
 	},
 	[MMU_MUTANT_READER_NO_LOW_RECHECK] = {
 		"reader-no-low-recheck",
 		"__get_spte_lockless does not re-read the low half before returning",
 		"gup_get_pte-style reader without its only defence (race class 3.3 c)",
 		"read verdict: {old low, zeroed high} during a W2/W3 clear",
-		"spte target, 32-bit host, SC or TSO",
+		"spte or mmu target, 32-bit host, SC or TSO",
 	},
 	[MMU_MUTANT_READER_NO_COUNT_RECHECK] = {
 		"reader-no-count-recheck",
 		"__get_spte_lockless does not re-read clear_spte_count before returning",
 		"c2a2ac2b563c reader without the count check (race class 3.3 a)",
 		"read verdict: torn read across a present->0->present rewrite with equal low halves",
-		"spte target, 32-bit host, SC or TSO",
+		"spte or mmu target, 32-bit host, SC or TSO",
 	},
 	[MMU_MUTANT_SET_PTE_RMAPP_NO_CLEAR] = {
 		"set-pte-rmapp-no-clear",

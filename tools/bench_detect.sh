@@ -35,8 +35,13 @@ bench_detect() {
 	done
 	[[ "$runs" =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive number"
 	[[ "$time" =~ ^[1-9][0-9]*$ ]] || die "--time must be a positive number of seconds"
-	[[ "$core" =~ ^[0-9]+$ ]] && [ "$core" -lt "$(nproc)" ] ||
-		die "--cpu must be a CPU number below $(nproc)"
+	local c cores=()
+	for c in ${core//,/ }; do
+		[[ "$c" =~ ^[0-9]+$ ]] && [ "$c" -lt "$(nproc)" ] ||
+			die "--cpu must be CPU numbers below $(nproc), separated by commas"
+		cores+=("$c")
+	done
+	[ ${#cores[@]} -gt 0 ] || die "--cpu must be CPU numbers below $(nproc), separated by commas"
 	case " ${TARGETS[*]} " in *" $target "*) ;; *) die "unknown target '$target' (targets: ${TARGETS[*]})" ;; esac
 	local engines
 	case "$engine" in
@@ -79,29 +84,64 @@ bench_detect() {
 			"$snap/random" || die "cannot copy the random driver"
 	fi
 
-	say "$target: $runs runs of at most ${time}s per mutant and engine ($engines), libFuzzer from the $from, on CPU $core; results in $(show "$out")"
+	# Mutants the target cannot express get n/a rows, not runs.
+	local expressible
+	expressible=$(cli mutants --target "$target") || exit 2
+	say "$target: $runs runs of at most ${time}s per mutant and engine ($engines), libFuzzer from the $from, on CPU ${cores[*]}; results in $(show "$out")"
 	echo "engine,mutant,run,detected,seconds,execs" >"$out/detect.csv"
-	local m e i
+	# Runs go one per CPU of --cpu at a time, each pinned to its CPU; their
+	# lines are collected in the order of the runs.  stress runs use every
+	# CPU (a writer and a reader in parallel), so they run alone.
+	local m e i n=0 busy=() lines
+	lines=$(mktemp -d)
 	for m in $mutants; do
 		for e in $engines; do
 			for i in $(seq 1 "$runs"); do
-				bench_detect_run "$e" "$m" "$i" >>"$out/detect.csv"
+				n=$((n + 1))
+				if ! echo "$expressible" | grep -qx -- "$m"; then
+					echo "$e,$m,$i,na,," >"$lines/$n"
+					continue
+				fi
+				if [ "$e" = stress ]; then
+					wait
+					busy=()
+					bench_detect_run "$e" "$m" "$i" "${cores[0]}" >"$lines/$n"
+					continue
+				fi
+				# The first CPU with no run on it, else wait for one.
+				local slot=""
+				while [ -z "$slot" ]; do
+					for c in "${!cores[@]}"; do
+						if [ -z "${busy[$c]:-}" ] || ! kill -0 "${busy[$c]}" 2>/dev/null; then
+							slot=$c
+							break
+						fi
+					done
+					[ -n "$slot" ] || wait -n 2>/dev/null || sleep 0.2
+				done
+				bench_detect_run "$e" "$m" "$i" "${cores[$slot]}" >"$lines/$n" &
+				busy[$slot]=$!
 			done
 		done
 	done
+	wait
+	for i in $(seq 1 "$n"); do
+		cat "$lines/$i" >>"$out/detect.csv"
+	done
+	rm -rf "$lines"
 	bench_detect_summary "$out/detect.csv" "$time" >"$out/detect.md"
 	{
 		echo
-		echo "Machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), clang-14; one run per CPU $core at a time."
+		echo "Machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), clang-14; one run per CPU at a time, on CPU ${cores[*]}."
 		echo "Command: ./spterace bench detect --target $target --runs $runs --time $time --engine $engine --from $from${only:+ --mutant $only}"
 	} >>"$out/detect.md"
 	cat "$out/detect.md"
 	bench_detect_plot "$out" "$time" && echo "plot: $(show "$out")/detect.png"
 }
 
-# One run: prints its CSV line.  Uses target, time, core, from, snap.
+# One run on CPU $4: prints its CSV line.  Uses target, time, from, snap.
 bench_detect_run() {
-	local e=$1 m=$2 i=$3 dir start end log secs execs found=0
+	local e=$1 m=$2 i=$3 core=$4 dir start end log secs execs found=0
 	dir=$(mktemp -d)
 	mkdir "$dir/corpus" "$dir/art"
 	case "$e" in
@@ -234,7 +274,7 @@ bench_results() {
 	work=$(mktemp -d "$ROOT/out/results.XXXXXX" 2>/dev/null) ||
 		{ mkdir -p "$ROOT/out" && work=$(mktemp -d "$ROOT/out/results.XXXXXX"); } ||
 		die "cannot create a work directory under out/"
-	(bench_speed --time "$speed_time" --cpu "$core") >"$work/speed.md" || die "bench speed failed"
+	(bench_speed --time "$speed_time" --cpu "${core%%,*}") >"$work/speed.md" || die "bench speed failed"
 	for t in "${TARGETS[@]}"; do
 		(bench_detect --target "$t" "${args[@]}" --out "$work/$t") >/dev/null ||
 			die "bench detect --target $t failed"

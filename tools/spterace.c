@@ -116,6 +116,34 @@ static int cmd_mutants(void)
 	return 0;
 }
 
+/*
+ * The mutants a target can express: those whose "needs" names the target
+ * before its first comma ("spte target", "spte or mmu target", "mmu target
+ * (input format 2) or spte target").
+ */
+static int cmd_mutants_for(const char *target)
+{
+	size_t tl = strlen(target);
+
+	if (strcmp(target, "spte") != 0 && strcmp(target, "mmu") != 0) {
+		fprintf(stderr, "spterace: unknown target '%s' (targets: spte, mmu)\n", target);
+		return 2;
+	}
+	for (int m = 1; m < MMU_MUTANT_COUNT; m++) {
+		const struct mmu_mutant_info *i = mmu_mutant_info((enum mmu_mutant)m);
+		const char *end = strchr(i->needs, ',');
+		size_t len = end ? (size_t)(end - i->needs) : strlen(i->needs);
+
+		for (const char *p = i->needs; p + tl <= i->needs + len; p++)
+			if (strncmp(p, target, tl) == 0 && (p == i->needs || p[-1] == ' ') &&
+			    (p[tl] == ' ' || p[tl] == ',' || p[tl] == '\0')) {
+				printf("%s\n", i->name);
+				break;
+			}
+	}
+	return 0;
+}
+
 /* The path below "corpus/" if it has one, for a stable listing. */
 static const char *corpus_relative(const char *path)
 {
@@ -547,6 +575,8 @@ int main(int argc, char **argv)
 
 	if (strcmp(cmd, "mutants") == 0 && argc == 2)
 		return cmd_mutants();
+	if (strcmp(cmd, "mutants") == 0 && argc == 4 && strcmp(argv[2], "--target") == 0)
+		return cmd_mutants_for(argv[3]);
 	if (strcmp(cmd, "mutants") == 0 && argc >= 3 && strcmp(argv[2], "--markdown") == 0)
 		return cmd_mutants_markdown(argc - 3, argv + 3);
 	if (strcmp(cmd, "stats") == 0 && argc == 4)
