@@ -12,6 +12,8 @@
  */
 #include "tools/report.h"
 
+#include "mmu/guest.h"
+
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,38 +23,68 @@ static sim_addr count_addr_of(sim_addr sptep)
 	return MMU_ADDR_COUNT + (sptep - MMU_ADDR_SPT) / MMU_SP_WORDS;
 }
 
-/* A readable name for a simulated memory word. */
-static void addr_name(char *buf, size_t cap, sim_addr a, bool whole)
+/*
+ * A readable name for a simulated memory word (the layout of mmu/mmu.h and
+ * mmu/guest.h).  With slots, the spte target's sptes are named by the slot
+ * its programs use.
+ */
+static void addr_name(char *buf, size_t cap, sim_addr a, bool whole, bool slots)
 {
 	if (a == MMU_ADDR_LOCK) {
 		snprintf(buf, cap, "mmu_lock");
 	} else if (a >= MMU_ADDR_MODE && a < MMU_ADDR_MODE + MMU_VCPUS_MAX) {
 		snprintf(buf, cap, "vcpu%u->mode", a - MMU_ADDR_MODE);
+	} else if (a >= MMU_ADDR_REQ && a < MMU_ADDR_REQ + MMU_VCPUS_MAX) {
+		snprintf(buf, cap, "vcpu%u->requests", a - MMU_ADDR_REQ);
+	} else if (a == MMU_ADDR_TLBS_DIRTY) {
+		snprintf(buf, cap, "tlbs_dirty");
+	} else if (a == MMU_ADDR_NOTIFIER_SEQ) {
+		snprintf(buf, cap, "mmu_notifier_seq");
+	} else if (a == MMU_ADDR_NOTIFIER_COUNT) {
+		snprintf(buf, cap, "mmu_notifier_count");
+	} else if (a == MMU_ADDR_MEMSLOTS_GEN) {
+		snprintf(buf, cap, "memslots->generation");
+	} else if (a == MMU_ADDR_HOST_MM_LOCK) {
+		snprintf(buf, cap, "host mm lock");
+	} else if (a == MMU_ADDR_SLOTS_LOCK) {
+		snprintf(buf, cap, "slots_lock");
 	} else if (a >= MMU_ADDR_COUNT && a < MMU_ADDR_COUNT + MMU_SP_MAX) {
 		snprintf(buf, cap, "sp%u.clear_spte_count", a - MMU_ADDR_COUNT);
-	} else if (a >= MMU_ADDR_SPT) {
+	} else if (a >= MMU_ADDR_SRCU && a < MMU_ADDR_SRCU + MMU_VCPUS_MAX) {
+		snprintf(buf, cap, "vcpu%u srcu", a - MMU_ADDR_SRCU);
+	} else if (a >= MMU_ADDR_DIRTY_BITMAP && a < MMU_ADDR_SPT) {
+		snprintf(buf, cap, "dirty_bitmap[gfn %u..%u]", (a - MMU_ADDR_DIRTY_BITMAP) * 32,
+			 (a - MMU_ADDR_DIRTY_BITMAP) * 32 + 31);
+	} else if (a >= MMU_ADDR_SPT && a < MMU_ADDR_SPT + MMU_SP_MAX * MMU_SP_WORDS) {
 		sim_addr low = a & ~1u;
 		const char *half = whole ? "" : (a & 1) ? ".high" : ".low";
 
-		for (uint32_t s = 0; s < FZ_SLOTS; s++)
+		for (uint32_t s = 0; slots && s < FZ_SLOTS; s++)
 			if (fz_slot_sptep(s) == low) {
 				snprintf(buf, cap, "slot%u%s", s, half);
 				return;
 			}
 		snprintf(buf, cap, "sp%u[%u]%s", (low - MMU_ADDR_SPT) / MMU_SP_WORDS,
 			 (low - MMU_ADDR_SPT) % MMU_SP_WORDS / 2, half);
+	} else if (a >= MMU_ADDR_GUEST && a < MMU_ADDR_GUEST + GUEST_BACKED_MAX * GUEST_FRAME_WORDS) {
+		snprintf(buf, cap, "guest table %u word %u", (a - MMU_ADDR_GUEST) / GUEST_FRAME_WORDS,
+			 (a - MMU_ADDR_GUEST) % GUEST_FRAME_WORDS);
+	} else if (a >= MMU_ADDR_HOST_PTE) {
+		snprintf(buf, cap, "host pte of gfn %u", a - MMU_ADDR_HOST_PTE);
 	} else {
 		snprintf(buf, cap, "word %u", a);
 	}
 }
 
-static void access_text(char *buf, size_t cap, const struct sim_event *e, enum sim_mm mm)
+static void access_text(char *buf, size_t cap, const struct sim_event *e, enum sim_mm mm,
+			bool slots)
 {
 	char name[48];
 
 	addr_name(name, sizeof(name), e->addr,
 		  e->kind == SIM_EV_LOAD64 || e->kind == SIM_EV_STORE64 ||
-			  e->kind == SIM_EV_DRAIN64 || e->kind == SIM_EV_CMPXCHG64);
+			  e->kind == SIM_EV_DRAIN64 || e->kind == SIM_EV_CMPXCHG64,
+		  slots);
 	switch (e->kind) {
 	case SIM_EV_LOAD32:
 		snprintf(buf, cap, "load %s -> %08" PRIx64, name, e->value);
@@ -264,7 +296,7 @@ void timeline_build(struct timeline *tl, const struct fz_program *p, const struc
 				    e->kind == SIM_EV_XCHG32 || e->kind == SIM_EV_AND32 ||
 				    e->kind == SIM_EV_OR32 || e->kind == SIM_EV_CMPXCHG32 ||
 				    e->kind == SIM_EV_CMPXCHG64;
-			access_text(row.text, sizeof(row.text), e, p->mm);
+			access_text(row.text, sizeof(row.text), e, p->mm, p->target == FZ_TARGET_SPTE);
 			/* A writer's barriers order its accesses to the spte: show them. */
 			include = row.on_slot || e->kind == SIM_EV_LOCK || e->kind == SIM_EV_UNLOCK ||
 				  (r->divergence && e->cpu == r->cpu) ||
@@ -381,22 +413,25 @@ static void print_event_tail(FILE *f, const struct repro *rp)
 
 	if (!rp->log_count)
 		return;
-	fprintf(f, "\nthe last %zu events (step, cpu, event; cpus 0..%u are vCPUs, then host "
-		   "threads):\n", rp->log_count - from, rp->prog->cpus - 1);
+	fprintf(f, "\nthe last %zu events (step, cpu; cpus 0..%u are vCPUs, then host threads;\n"
+		   "each CPU's events are indented to its own lane):\n",
+		rp->log_count - from, rp->prog->cpus - 1);
 	for (size_t i = from; i < rp->log_count; i++) {
 		const struct sim_event *e = &rp->log[i];
+		int lane = (int)e->cpu * 4;
+		char text[160];
 
 		if (e->kind == SIM_EV_NOTE && e->note == MMU_NOTE_FN)
-			fprintf(f, "  %6u cpu%u    %s\n", e->step, e->cpu,
+			fprintf(f, "  %6u cpu%u %*s%s()\n", e->step, e->cpu, lane, "",
 				mmu_fn_name((enum mmu_fn)e->value));
 		else if (e->kind == SIM_EV_NOTE && e->note == FZ_NOTE_OP)
-			fprintf(f, "  %6u cpu%u == op %llu (%s)\n", e->step, e->cpu,
+			fprintf(f, "  %6u cpu%u %*s== op %llu (%s)\n", e->step, e->cpu, lane, "",
 				(unsigned long long)e->value,
 				fz_target_op_name(rp->prog->target, (unsigned)e->value2));
-		else if (e->kind != SIM_EV_NOTE)
-			fprintf(f, "  %6u cpu%u %-12s %6u  %llx\n", e->step, e->cpu,
-				sim_ev_name((enum sim_ev)e->kind), e->addr,
-				(unsigned long long)e->value);
+		else if (e->kind != SIM_EV_NOTE) {
+			access_text(text, sizeof(text), e, rp->prog->mm, false);
+			fprintf(f, "  %6u cpu%u %*s  %s\n", e->step, e->cpu, lane, "", text);
+		}
 	}
 }
 
