@@ -9,14 +9,17 @@
 # checked the way OSS-Fuzz's check_build (bad_build_check) does:
 #   all     an x86-64 ELF defining LLVMFuzzerTestOneInput, with its
 #           .dict, .options and _seed_corpus.zip (no sidecars, no findings);
-#           sanitizer calls: >= 1000 __asan / __msan, >= 168 __ubsan, and
-#           none of another sanitizer
-#   libFuzzer  -seed=1337 -runs=4 prints "Done 4 runs"; the unzipped seed
-#           corpus replays clean (-runs=0); then -runs=N of fuzzing from it
-#           with the dictionary and the .options flags, no crash
+#           calls into the sanitizer runtimes within bad_build_check's
+#           thresholds (>= 1000 __asan / __msan, >= 168 __ubsan, little or
+#           nothing of another sanitizer)
+#   libFuzzer  -seed=1337 -runs=4 prints "Done 4 runs" with >= 100 edges;
+#           the unzipped seed corpus replays clean (-runs=0, also with
+#           --report-known); then -runs=N of fuzzing from it with the
+#           dictionary and the .options flags, no crash
 #   AFL++   every seed runs clean on the driver; afl-fuzz -V with the
-#           dictionary says "All set and ready to roll" and never
-#           "target binary crashed/terminated", and executes inputs
+#           dictionary (seeds and known findings as inputs) says "All set
+#           and ready to roll", never "target binary crashed/terminated",
+#           executes inputs, and at a stability of 100%
 # plus: a missing variable is a one-line error, and the .options max_len is
 # the format's FZ_INPUT_MAX.
 #
@@ -202,8 +205,9 @@ check_libfuzzer() {
 	unzip_to "$f"_seed_corpus.zip "$seeds"
 	local n
 	n=$(find "$seeds" -type f | wc -l)
-	if (cd "$tmp" && "$f" -runs=0 "$seeds" >"$log" 2>&1); then
-		ok "$name: the $n seeds replay clean (-runs=0)"
+	if (cd "$tmp" && "$f" -runs=0 "$seeds" >"$log" 2>&1 &&
+		"$f" -runs=0 --report-known "$seeds" >>"$log" 2>&1); then
+		ok "$name: the $n seeds replay clean (-runs=0, also with --report-known)"
 	else
 		bad "$name: seed corpus replay (-runs=0):"
 		tail -30 "$log"
@@ -236,6 +240,14 @@ check_afl() {
 	else
 		bad "$name: $bad_seeds of $n seeds fail on the AFL++ driver"
 	fi
+	# The known findings go in too: the harness counts them without
+	# stopping, and calibrating them shows any state that classifying a
+	# divergence leaves to the next execution.  (They stay out of the seed
+	# corpus, which must replay clean with --report-known as well.)
+	local t=${name%_fuzz}
+	for s in corpus/findings/"$t"/*; do
+		case "$s" in *.txt) ;; *) [ -f "$s" ] && cp "$s" "$seeds/finding-$(basename "$s")" ;; esac
+	done
 	# run_fuzzer's AFL++ environment (docs/fuzz-infra.md 1.9, 5.9).
 	if (cd "$tmp" && ASAN_OPTIONS=$ASAN_OPTIONS:abort_on_error=1:symbolize=0:detect_odr_violation=0 \
 		UBSAN_OPTIONS=$UBSAN_OPTIONS:symbolize=0 MSAN_OPTIONS=$MSAN_OPTIONS:exit_code=86:symbolize=0 \
@@ -246,18 +258,26 @@ check_afl() {
 		-V "$afl_secs" -t 5000+ -- "$f" >"$log" 2>&1); then
 		:
 	fi
-	local stats=$tmp/afl-$name/default/fuzzer_stats execs=0 crashes=0
+	local stats=$tmp/afl-$name/default/fuzzer_stats execs=0 crashes=0 stability=none
 	if [ -f "$stats" ]; then
 		execs=$(sed -n 's/^execs_done *: *//p' "$stats")
 		crashes=$(sed -n 's/^saved_crashes *: *//p' "$stats")
+		stability=$(sed -n 's/^stability *: *//p' "$stats")
 	fi
 	if grep -q 'All set and ready to roll' "$log" &&
 		! grep -qE 'target binary (crashed|terminated)' "$log" &&
 		[ "${execs:-0}" -gt 0 ] && [ "${crashes:-0}" = 0 ]; then
-		ok "$name: afl-fuzz -V $afl_secs -x $name.dict: ready to roll, $execs execs, $(sed -n 's/^execs_per_sec *: *//p' "$stats") exec/s, stability $(sed -n 's/^stability *: *//p' "$stats"), $(grep -oE 'Loaded [0-9]+ extra tokens' "$log" | grep -oE '[0-9]+') dictionary tokens"
+		ok "$name: afl-fuzz -V $afl_secs -x $name.dict: ready to roll, $execs execs, $(sed -n 's/^execs_per_sec *: *//p' "$stats") exec/s, $(grep -oE 'Loaded [0-9]+ extra tokens' "$log" | grep -oE '[0-9]+') dictionary tokens"
 	else
 		bad "$name: afl-fuzz (execs ${execs:-0}, crashes ${crashes:-0}):"
 		grep -vE '^\s*$' "$log" | tail -20
+	fi
+	# A run is a pure function of its input: anything below 100% is state
+	# one execution leaves to the next.
+	if [ "$stability" = "100.00%" ]; then
+		ok "$name: AFL++ stability $stability"
+	else
+		bad "$name: AFL++ stability $stability, not 100.00% (a determinism bug)"
 	fi
 }
 
