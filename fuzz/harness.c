@@ -13,6 +13,13 @@ void fz_harness_init(int *argc, char ***argv, struct fz_options *out)
 	const char *strict = getenv("SPTERACE_STRICT");
 
 	memset(out, 0, sizeof(*out));
+	/*
+	 * fz_spte_is_mmio sets up its private kvm on first use, which is the
+	 * first divergence a process classifies (a known finding, say): code
+	 * that runs in one execution only, and that AFL++ would count against
+	 * stability.  Do it now, before any input.
+	 */
+	(void)fz_spte_is_mmio(0);
 	out->strict = strict && strcmp(strict, "1") == 0;
 	for (int i = 1; argc && i < *argc; i++) {
 		const char *arg = (*argv)[i];
