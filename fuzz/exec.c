@@ -124,6 +124,21 @@ static void on_write_end(void *ctx, sim_addr sptep)
 	sim_when_visible(x->sim, on_visible, c);
 }
 
+/*
+ * Interleaving feedback: the verdict's shape.  How many values the spte
+ * held during the read, and which of them it returned (the first, one in
+ * between, the last, or none: a benign or torn read).
+ */
+void fz_verdict_feedback(struct sim *s, const struct orc_verdict *v, enum mmu_read_kind kind)
+{
+	uint32_t n = v->allowed_count < 7 ? v->allowed_count : 7, which = 0;
+
+	for (uint32_t i = 0; i < v->allowed_count; i++)
+		if (v->allowed[i] == v->value)
+			which = i == 0 ? 1 : i + 1 == v->allowed_count ? 3 : 2;
+	sim_feedback(s, 0x7f000000u | (uint32_t)v->kind << 8 | (uint32_t)kind << 5 | n << 2 | which);
+}
+
 static void on_read(void *ctx, sim_addr sptep, enum mmu_read_kind kind, uint64_t start,
 		    uint64_t end, uint64_t v)
 {
@@ -132,6 +147,7 @@ static void on_read(void *ctx, sim_addr sptep, enum mmu_read_kind kind, uint64_t
 	struct orc_verdict verdict;
 
 	orc_judge_read(&x->orc, slot, start, end, v, kind == MMU_READ_HW_WALK, &verdict);
+	fz_verdict_feedback(x->sim, &verdict, kind);
 	if (verdict.divergence && !x->res->divergence) {
 		uint32_t cpu = sim_current_cpu(x->sim);
 
@@ -253,6 +269,8 @@ void fz_exec_run(struct fz_exec *x, const struct fz_program *p, const struct fz_
 		.seed = p->seed,
 		.log = o->log,
 		.bare = o->bare,
+		.feedback = o->bare ? NULL : o->feedback,
+		.feedback_size = o->feedback_size,
 	};
 	struct orc_config oc = { .phys_bits = MMU_PHYS_BITS, .mmio_enabled = true,
 				 .strict = o->strict };

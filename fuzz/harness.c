@@ -7,10 +7,54 @@
 
 static struct fz_exec *harness_exec;
 
+/*
+ * Interleaving feedback (sim/sim.h): which write each half-word and count
+ * read took its value from, what the writers did between a reader's
+ * reads, retry causes, store-buffer occupancy at fences and the shape of
+ * each verdict.  libFuzzer finds these counters through their section,
+ * clears them before each input and counts each as coverage.
+ */
+#define FZ_FEEDBACK_SIZE 4096
+__attribute__((section("__libfuzzer_extra_counters"), used))
+uint8_t fz_feedback_counters[FZ_FEEDBACK_SIZE];
+
+#ifdef __AFL_COMPILER
+/*
+ * AFL++ (4.04c, PCGUARD): the same counters become map slots.  The slots
+ * are registered as guards before the forkserver sizes the map (after the
+ * runtime's constructors of priority 0 and 1, before the shared map is
+ * set up at 3: fuzz-infra.md 5.8), and each input's counts are added to
+ * them when it ends.
+ */
+extern uint8_t *__afl_area_ptr;
+void __sanitizer_cov_trace_pc_guard_init(uint32_t *start, uint32_t *stop);
+static uint32_t afl_guards[FZ_FEEDBACK_SIZE];
+
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wprio-ctor-dtor"
+__attribute__((constructor(2))) static void afl_register_feedback(void)
+{
+	__sanitizer_cov_trace_pc_guard_init(afl_guards, afl_guards + FZ_FEEDBACK_SIZE);
+}
+#pragma clang diagnostic pop
+
+static void afl_publish_feedback(void)
+{
+	for (uint32_t i = 0; i < FZ_FEEDBACK_SIZE; i++) {
+		if (!fz_feedback_counters[i])
+			continue;
+		if (__afl_area_ptr && afl_guards[i])
+			__afl_area_ptr[afl_guards[i]] = fz_feedback_counters[i];
+		fz_feedback_counters[i] = 0;
+	}
+}
+#endif
+
 void fz_harness_init(int *argc, char ***argv, struct fz_options *out)
 {
 	const char *mutant = getenv("SPTERACE_MUTANT");
 	const char *strict = getenv("SPTERACE_STRICT");
+	const char *feedback = getenv("SPTERACE_FEEDBACK");
 
 	memset(out, 0, sizeof(*out));
 	/*
@@ -32,6 +76,8 @@ void fz_harness_init(int *argc, char ***argv, struct fz_options *out)
 			out->bare = true;
 		else if (strcmp(arg, "--report-known") == 0)
 			out->report_known = true;
+		else if (strncmp(arg, "--feedback=", 11) == 0)
+			feedback = arg + 11;
 		else if (strncmp(arg, "--report-known=", 15) == 0)
 			out->report_class = arg + 15;
 		else if (strncmp(arg, "--vcpus=", 8) == 0) {
@@ -41,6 +87,13 @@ void fz_harness_init(int *argc, char ***argv, struct fz_options *out)
 				exit(2);
 			}
 		}
+	}
+	if (!feedback || strcmp(feedback, "on") == 0) {
+		out->feedback = fz_feedback_counters;
+		out->feedback_size = FZ_FEEDBACK_SIZE;
+	} else if (strcmp(feedback, "off") != 0) {
+		fprintf(stderr, "spterace: --feedback must be on or off, not '%s'\n", feedback);
+		exit(2);
 	}
 	if (mutant && *mutant) {
 		out->mutant = mmu_mutant_by_name(mutant);
@@ -67,6 +120,9 @@ void fz_harness_one(enum fz_target target, const struct fz_options *o, const uin
 	}
 	fz_decode(target, data, size, &prog);
 	fz_exec_run(harness_exec, &prog, o, &res);
+#ifdef __AFL_COMPILER
+	afl_publish_feedback();
+#endif
 	if (res.divergence && !o->report_known &&
 	    fz_known_finding(target, res.divergence_class, NULL) &&
 	    !(o->report_class && strcmp(o->report_class, res.divergence_class) == 0))

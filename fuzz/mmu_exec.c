@@ -371,6 +371,7 @@ static void on_read(void *ctx, sim_addr sptep, enum mmu_read_kind kind, uint64_t
 	if (!oracle_id(sptep, &id))
 		return;
 	orc_judge_read(&W->orc, id, start, end, value, kind == MMU_READ_HW_WALK, &verdict);
+	fz_verdict_feedback(W->sim, &verdict, kind);
 	if (verdict.divergence && !W->res->divergence) {
 		struct fz_result *r = W->res;
 
@@ -1563,6 +1564,8 @@ void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_opt
 	} else {
 		orc_reset(&W->orc);
 	}
+	sc.feedback = o->bare ? NULL : o->feedback;
+	sc.feedback_size = o->feedback_size;
 	sim_reset(sim, &sc);
 	mmu_init(&W->kvm, sim, p->width, o->mutant, o->bare ? NULL : &observer, NULL);
 	W->bare = o->bare;

@@ -151,6 +151,12 @@ sim_addr fz_slot_sptep(uint32_t slot);
 
 struct fz_options {
 	enum mmu_mutant mutant;
+	/*
+	 * Interleaving feedback (sim/sim.h): the engine's counters, or NULL
+	 * (--feedback=off, and every tool but the harnesses).
+	 */
+	uint8_t *feedback;
+	uint32_t feedback_size;
 	bool strict;          /* benign blends are divergences */
 	bool log;             /* keep the event log (tools); the hash is always kept */
 	bool report_known;    /* harness: abort on known findings too */
@@ -179,6 +185,8 @@ struct fz_result {
 struct fz_exec;
 struct fz_exec *fz_exec_new(void);
 void fz_exec_free(struct fz_exec *x);
+/* The interleaving feedback of one judged read (exec.c). */
+void fz_verdict_feedback(struct sim *s, const struct orc_verdict *v, enum mmu_read_kind kind);
 void fz_exec_run(struct fz_exec *x, const struct fz_program *p, const struct fz_options *o,
 		 struct fz_result *out);
 /* The mmu target's executor (fuzz/mmu_exec.c), called by fz_exec_run. */

@@ -324,8 +324,27 @@ const char *mmu_fn_name(enum mmu_fn f)
 /* Tell the event log which kernel function the next accesses belong to. */
 static void fn(struct kvm *kvm, enum mmu_fn f, sim_addr sptep)
 {
-	if (kvm->sim)
+	if (kvm->sim) {
 		sim_note(kvm->sim, MMU_NOTE_FN, sptep, f, 0);
+		sim_site(kvm->sim, (uint8_t)f);
+	}
+}
+
+/*
+ * Interleaving feedback of the lockless reader (not part of the kernel
+ * function): which writers' halves a try assembled, and why it retried.
+ */
+enum { FB_TRY_RETURNED = 1, FB_TRY_RETRIED };
+
+static void reader_feedback(struct kvm *kvm, uint32_t what, uint16_t count_tag, uint16_t low_tag,
+			    uint16_t high_tag, uint32_t cause)
+{
+	/* The writers' sites, and whether the halves came from one writer. */
+	uint32_t same = (low_tag == high_tag) | (count_tag == low_tag) << 1;
+
+	sim_feedback(kvm->sim, what << 24 | (uint32_t)(low_tag >> 4) << 16 |
+				       (uint32_t)(high_tag >> 4) << 8 |
+				       (uint32_t)(count_tag >> 4 & 15) << 4 | same << 2 | cause);
 }
 
 static void report_begin(struct kvm *kvm, sim_addr sptep, uint64_t v)
@@ -510,26 +529,40 @@ static uint64_t __get_spte_lockless(struct kvm *kvm, sim_addr sptep, uint64_t *o
 		uint32_t count, low, high;
 		bool changed;
 
+		uint16_t count_tag, low_tag, high_tag;
+		uint32_t cause = 0;
+
 		count = sim_load32(s, count_addr);
+		count_tag = sim_load_tag(s);
 		*out_start = sim_last_step(s);
 		sim_smp_rmb(s);
 		low = sim_load32(s, sptep);
+		low_tag = sim_load_tag(s);
 		sim_smp_rmb(s);
 		high = sim_load32(s, sptep + 1);
+		high_tag = sim_load_tag(s);
 		sim_smp_rmb(s);
+		/* cause: 1 the low half changed, 2 the count changed. */
 		switch (kvm->mutant) {
 		case MMU_MUTANT_READER_NO_LOW_RECHECK:
-			changed = count != sim_load32(s, count_addr);
+			if (count != sim_load32(s, count_addr))
+				cause = 2;
 			break;
 		case MMU_MUTANT_READER_NO_COUNT_RECHECK:
-			changed = low != sim_load32(s, sptep);
+			if (low != sim_load32(s, sptep))
+				cause = 1;
 			break;
 		default:
 			/* Short-circuit, as in C: the count is re-read only if low held. */
-			changed = low != sim_load32(s, sptep) ||
-				  count != sim_load32(s, count_addr);
+			if (low != sim_load32(s, sptep))
+				cause = 1;
+			else if (count != sim_load32(s, count_addr))
+				cause = 2;
 			break;
 		}
+		changed = cause != 0;
+		reader_feedback(kvm, changed ? FB_TRY_RETRIED : FB_TRY_RETURNED, count_tag, low_tag,
+				high_tag, cause);
 		if (!changed)
 			return low | (uint64_t)high << 32;
 		kvm->read_retries++;

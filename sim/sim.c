@@ -54,6 +54,7 @@ enum cpu_state {
 struct sb_entry {
 	sim_addr a;
 	uint8_t words;   /* 1 or 2 */
+	uint16_t tag;    /* the writer tag (feedback): CPU and site of the store */
 	uint64_t v;
 };
 
@@ -79,6 +80,11 @@ struct sim_cpu {
 	struct sb_entry sb[SIM_SB_MAX];
 	uint32_t sb_head, sb_count;
 	uint64_t stores_issued, stores_drained;
+	/* Interleaving feedback (config.feedback). */
+	uint8_t site;          /* the model's current site (sim_site) */
+	uint8_t site_loads;    /* loads since the site began, capped */
+	uint16_t load_tag;     /* writer tag of the value the last load returned */
+	uint32_t between;      /* writer sites of stores that became visible since our last load */
 	jmp_buf exit_jmp;
 };
 
@@ -101,6 +107,8 @@ struct sim {
 	int decision;                /* agent, or -1 for the end of the run */
 	enum sim_result decided_result;
 	uint32_t mem[SIM_MEM_WORDS];
+	/* Writer tag of each word (feedback): cleared with the memory. */
+	uint16_t tag[SIM_MEM_WORDS];
 	uint64_t dirty[SIM_CHUNKS / 64];  /* chunks written since the last reset */
 	uint64_t steps;
 	uint32_t steps_max;
@@ -271,12 +279,16 @@ static void reset(struct sim *s, const struct sim_config *config, bool clear_mem
 		c->ipi_ack_mark = 0;
 		c->sb_head = c->sb_count = 0;
 		c->stores_issued = c->stores_drained = 0;
+		c->site = c->site_loads = 0;
+		c->load_tag = 0;
+		c->between = 0;
 	}
 	for (uint32_t w = 0; clear_memory && w < SIM_CHUNKS / 64; w++) {
 		while (s->dirty[w]) {
 			uint32_t chunk = w * 64 + (uint32_t)__builtin_ctzll(s->dirty[w]);
 
 			memset(&s->mem[chunk * SIM_CHUNK_WORDS], 0, SIM_CHUNK_WORDS * sizeof(s->mem[0]));
+			memset(&s->tag[chunk * SIM_CHUNK_WORDS], 0, SIM_CHUNK_WORDS * sizeof(s->tag[0]));
 			s->dirty[w] &= s->dirty[w] - 1;
 		}
 	}
@@ -309,6 +321,7 @@ void sim_mem_init32(struct sim *s, sim_addr a, uint32_t v)
 	assert(a < SIM_MEM_WORDS);
 	assert(!s->running);   /* host side: before a run or between phases */
 	s->mem[a] = v;
+	s->tag[a] = 0;
 	mark_dirty(s, a);
 }
 
@@ -318,6 +331,7 @@ void sim_mem_private_zero(struct sim *s, sim_addr a, uint32_t words)
 	for (uint32_t i = 0; i < words; i++) {
 		if (s->mem[a + i]) {
 			s->mem[a + i] = 0;
+			s->tag[a + i] = 0;
 			mark_dirty(s, a + i);
 		}
 	}
@@ -641,6 +655,104 @@ static uint32_t mem_view32(const struct sim *s, const struct sim_cpu *c, sim_add
 	return s->mem[a];
 }
 
+/*
+ * ---- interleaving feedback ----
+ *
+ * Code coverage saturates fast on a small model; these counters say which
+ * interleavings a run went through.  Each is a hashed key into
+ * config.feedback (libFuzzer's extra counters, AFL++ map slots):
+ *   reads-from   per load: the reader's site and how many loads into it,
+ *                the half (low/high word), the writer's site, whether the
+ *                writer was this CPU and whether the value was forwarded
+ *                from its own store buffer;
+ *   between      per load: the set of writer sites whose stores became
+ *                visible since this CPU's previous load (what the writers
+ *                did between a reader's two half reads);
+ *   fence        per full fence or locked operation: the site and how
+ *                many stores the CPU's buffer held;
+ * and the model's own keys (sim_feedback): retry causes, torn combinations,
+ * verdicts.  A writer tag is (site << 4 | cpu + 1); 0 is the host's.
+ */
+enum { FB_READS_FROM = 1, FB_BETWEEN, FB_FENCE, FB_MODEL };
+
+static uint16_t writer_tag(const struct sim *s, uint32_t cpu)
+{
+	return (uint16_t)(s->cpu[cpu].site << 4 | (cpu + 1));
+}
+
+static void fb_count(struct sim *s, uint32_t kind, uint32_t key)
+{
+	uint32_t h = (kind << 28 ^ key) * 0x9e3779b1u;
+	uint8_t *c;
+
+	h ^= h >> 15;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	c = &s->config.feedback[h & (s->config.feedback_size - 1)];
+	if (*c != 0xff)
+		(*c)++;
+}
+
+/* The tag of the value CPU i's load of word a sees (own buffer first). */
+static uint16_t view_tag(const struct sim *s, const struct sim_cpu *c, sim_addr a, bool *fwd)
+{
+	for (uint32_t i = c->sb_count; i-- > 0;) {
+		const struct sb_entry *e = &c->sb[sb_index(c, i)];
+
+		if (e->a == a || (e->words == 2 && e->a + 1 == a)) {
+			*fwd = true;
+			return e->tag;
+		}
+	}
+	*fwd = false;
+	return s->tag[a];
+}
+
+static void fb_load(struct sim *s, uint32_t i, sim_addr a)
+{
+	struct sim_cpu *c = &s->cpu[i];
+	bool fwd;
+	uint16_t t = view_tag(s, c, a, &fwd);
+	uint32_t wcpu = t & 15, who = wcpu == 0 ? 0 : wcpu == i + 1 ? 1 : 2;
+	uint32_t at = (uint32_t)c->site << 8 | c->site_loads << 1 | (a & 1);
+
+	c->load_tag = t;
+	if (s->config.feedback) {
+		fb_count(s, FB_READS_FROM, at << 12 | (uint32_t)(t >> 4) << 3 | who << 1 | fwd);
+		fb_count(s, FB_BETWEEN, at << 12 ^ c->between * 0x2f0b3c4du);
+	}
+	c->between = 0;
+	if (c->site_loads < 7)
+		c->site_loads++;
+}
+
+static void fb_fence(struct sim *s, uint32_t i)
+{
+	const struct sim_cpu *c = &s->cpu[i];
+
+	if (s->config.feedback)
+		fb_count(s, FB_FENCE, (uint32_t)c->site << 8 | (c->sb_count < 3 ? c->sb_count : 3));
+}
+
+void sim_site(struct sim *s, uint8_t site)
+{
+	struct sim_cpu *c = &s->cpu[s->cur];
+
+	c->site = site;
+	c->site_loads = 0;
+}
+
+void sim_feedback(struct sim *s, uint32_t key)
+{
+	if (s->config.feedback)
+		fb_count(s, FB_MODEL, key);
+}
+
+uint16_t sim_load_tag(const struct sim *s)
+{
+	return s->cpu[s->cur].load_tag;
+}
+
 static void fire_visible(struct sim *s, uint32_t cpu)
 {
 	const struct sim_cpu *c = &s->cpu[cpu];
@@ -662,15 +774,19 @@ static void fire_visible(struct sim *s, uint32_t cpu)
 	}
 }
 
-static void mem_write(struct sim *s, sim_addr a, uint32_t words, uint64_t v)
+static void mem_write(struct sim *s, sim_addr a, uint32_t words, uint64_t v, uint16_t tag)
 {
 	s->mem[a] = (uint32_t)v;
+	s->tag[a] = tag;
 	mark_dirty(s, a);
 	if (words == 2) {
 		s->mem[a + 1] = (uint32_t)(v >> 32);
+		s->tag[a + 1] = tag;
 		mark_dirty(s, a + 1);
 	}
 	s->stores_visible++;
+	for (uint32_t i = 0; i < s->config.cpus; i++)
+		s->cpu[i].between |= 1u << (tag >> 4 & 31);
 }
 
 /* Move CPU cpu's oldest buffered store to memory, within the current step. */
@@ -683,7 +799,7 @@ static void sb_drain_one(struct sim *s, uint32_t cpu)
 	e = c->sb[c->sb_head];
 	c->sb_head = (c->sb_head + 1) % SIM_SB_MAX;
 	c->sb_count--;
-	mem_write(s, e.a, e.words, e.v);
+	mem_write(s, e.a, e.words, e.v, e.tag);
 	c->stores_drained++;
 	log_event(s, cpu, e.words == 2 ? SIM_EV_DRAIN64 : SIM_EV_DRAIN32, 0, e.a, e.v, 0);
 	fire_visible(s, cpu);
@@ -701,13 +817,14 @@ static void mem_store(struct sim *s, uint32_t cpu, sim_addr a, uint32_t words, u
 
 	c->stores_issued++;
 	if (s->config.mm == SIM_MM_SC) {
-		mem_write(s, a, words, v);
+		mem_write(s, a, words, v, writer_tag(s, cpu));
 		c->stores_drained++;
 		return;
 	}
 	if (c->sb_count == SIM_SB_MAX)
 		sb_drain_one(s, cpu);   /* a full buffer stalls the store */
-	c->sb[sb_index(c, c->sb_count)] = (struct sb_entry){ a, (uint8_t)words, v };
+	c->sb[sb_index(c, c->sb_count)] =
+		(struct sb_entry){ a, (uint8_t)words, writer_tag(s, cpu), v };
 	c->sb_count++;
 }
 
@@ -774,9 +891,11 @@ static void cpu_execute(struct sim *s, uint32_t i)
 	c->last_step = s->steps;
 	switch (c->op) {
 	case SIM_EV_LOAD32:
+		fb_load(s, i, a);
 		r = mem_view32(s, c, a);
 		break;
 	case SIM_EV_LOAD64:
+		fb_load(s, i, a);
 		r = mem_view32(s, c, a) | (uint64_t)mem_view32(s, c, a + 1) << 32;
 		break;
 	case SIM_EV_STORE32:
@@ -790,38 +909,45 @@ static void cpu_execute(struct sim *s, uint32_t i)
 		mem_store(s, i, a, 1, 0);
 		break;
 	case SIM_EV_XCHG32:
+		fb_fence(s, i);
 		sb_drain_all(s, i);
 		r = s->mem[a];
-		mem_write(s, a, 1, (uint32_t)c->v);
+		mem_write(s, a, 1, (uint32_t)c->v, writer_tag(s, i));
 		break;
 	case SIM_EV_CMPXCHG32:
+		fb_fence(s, i);
 		sb_drain_all(s, i);
 		r = s->mem[a];
 		if (r == (uint32_t)c->v2)
-			mem_write(s, a, 1, (uint32_t)c->v);
+			mem_write(s, a, 1, (uint32_t)c->v, writer_tag(s, i));
 		break;
 	case SIM_EV_AND32:
+		fb_fence(s, i);
 		sb_drain_all(s, i);
 		r = s->mem[a];
-		mem_write(s, a, 1, (uint32_t)r & (uint32_t)c->v);
+		mem_write(s, a, 1, (uint32_t)r & (uint32_t)c->v, writer_tag(s, i));
 		break;
 	case SIM_EV_OR32:
+		fb_fence(s, i);
 		sb_drain_all(s, i);
 		r = s->mem[a];
-		mem_write(s, a, 1, (uint32_t)r | (uint32_t)c->v);
+		mem_write(s, a, 1, (uint32_t)r | (uint32_t)c->v, writer_tag(s, i));
 		break;
 	case SIM_EV_CMPXCHG64:
+		fb_fence(s, i);
 		sb_drain_all(s, i);
 		r = s->mem[a] | (uint64_t)s->mem[a + 1] << 32;
 		if (r == c->v2)
-			mem_write(s, a, 2, c->v);
+			mem_write(s, a, 2, c->v, writer_tag(s, i));
 		break;
 	case SIM_EV_LOCK:
+		fb_fence(s, i);
 		sb_drain_all(s, i);
 		assert(s->mem[a] == 0 || s->config.bare);   /* bare: a CPU ended holding it */
-		mem_write(s, a, 1, 1);
+		mem_write(s, a, 1, 1, writer_tag(s, i));
 		break;
 	case SIM_EV_MB:
+		fb_fence(s, i);
 		sb_drain_all(s, i);
 		break;
 	case SIM_EV_WMB:

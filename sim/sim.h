@@ -115,6 +115,13 @@ struct sim_config {
 	 * and a retry wait returns.  mm and sched are ignored.
 	 */
 	bool bare;
+	/*
+	 * Interleaving feedback (sim.c): counters the run increments, for the
+	 * fuzzing engine; feedback_size is a power of two.  NULL: off.  The
+	 * counters are never cleared here: the engine does it between inputs.
+	 */
+	uint8_t *feedback;
+	uint32_t feedback_size;
 };
 
 struct sim;
@@ -196,6 +203,18 @@ uint64_t sim_last_step(const struct sim *s);
 uint64_t sim_steps(const struct sim *s);
 /* Annotate the log (not a step). */
 void sim_note(struct sim *s, uint16_t note, sim_addr a, uint64_t value, uint64_t arg);
+
+/*
+ * Interleaving feedback from the model.  sim_site() names the code the
+ * current CPU runs from now on (the model's function ids, below 256): loads
+ * and stores are tagged with it.  sim_load_tag() is the writer tag (site <<
+ * 4 | cpu + 1, 0 for the host's initial values) of the value the current
+ * CPU's last load returned.  sim_feedback() counts a key of the model's own
+ * (a retry cause, a torn combination, a verdict).  No effect on the run.
+ */
+void sim_site(struct sim *s, uint8_t site);
+uint16_t sim_load_tag(const struct sim *s);
+void sim_feedback(struct sim *s, uint32_t key);
 /*
  * Call fn(ctx, step) once every store the calling CPU has issued so far is
  * in memory: at once under SC or with an empty buffer, else at the drain

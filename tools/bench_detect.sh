@@ -8,7 +8,8 @@
 #
 # Engines:
 #   libfuzzer  the harness under libFuzzer (ASan + UBSan), from the seed
-#              corpus (--from seeds) or an empty one (--from empty)
+#              corpus (--from seeds) or an empty one (--from empty), with
+#              the interleaving feedback on or off (--feedback)
 #   random     the same harness on uniformly random inputs, no feedback
 #   stress     mmu/spte.c on real threads and memory (baseline/stress.c),
 #              for the mutants of the writer and reader protocol; it gets
@@ -19,7 +20,7 @@
 # DIR/detect.md (also printed) and a plot to DIR/detect.png (gnuplot).
 
 bench_detect() {
-	local runs=5 time=120 only="" target=spte core=0 engine=all from=seeds out=""
+	local runs=5 time=120 only="" target=spte core=0 engine=all from=seeds out="" feedback=on
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--target) [ $# -ge 2 ] || die "--target needs a value"; target=$2; shift 2 ;;
@@ -29,6 +30,7 @@ bench_detect() {
 		--mutant) [ $# -ge 2 ] || die "--mutant needs a value"; only=$2; shift 2 ;;
 		--engine) [ $# -ge 2 ] || die "--engine needs a value"; engine=$2; shift 2 ;;
 		--from) [ $# -ge 2 ] || die "--from needs a value"; from=$2; shift 2 ;;
+		--feedback) [ $# -ge 2 ] || die "--feedback needs a value"; feedback=$2; shift 2 ;;
 		--out) [ $# -ge 2 ] || die "--out needs a value"; out=$2; shift 2 ;;
 		*) die "bench detect: unknown option '$1'" ;;
 		esac
@@ -50,6 +52,7 @@ bench_detect() {
 	*) die "--engine must be libfuzzer, random, stress or all" ;;
 	esac
 	case "$from" in seeds | empty) ;; *) die "--from must be seeds or empty" ;; esac
+	case "$feedback" in on | off) ;; *) die "--feedback must be on or off" ;; esac
 	setup
 	local mutants
 	mutants=$(cli mutants | awk '{print $1}') || exit 2
@@ -133,7 +136,7 @@ bench_detect() {
 	{
 		echo
 		echo "Machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), clang-14; one run per CPU at a time, on CPU ${cores[*]}."
-		echo "Command: ./spterace bench detect --target $target --runs $runs --time $time --engine $engine --from $from${only:+ --mutant $only}"
+		echo "Command: ./spterace bench detect --target $target --runs $runs --time $time --engine $engine --from $from --feedback $feedback${only:+ --mutant $only}"
 	} >>"$out/detect.md"
 	cat "$out/detect.md"
 	bench_detect_plot "$out" "$time" && echo "plot: $(show "$out")/detect.png"
@@ -148,7 +151,7 @@ bench_detect_run() {
 	libfuzzer)
 		[ "$from" = seeds ] && cp corpus/"$target"/* "$dir/corpus/"
 		start=$(date +%s.%N)
-		log=$(taskset -c "$core" "$snap/libfuzzer" --mutant="$m" -seed="$i" \
+		log=$(taskset -c "$core" "$snap/libfuzzer" --mutant="$m" --feedback="$feedback" -seed="$i" \
 			-max_total_time="$time" -artifact_prefix="$dir/art/" "$dir/corpus" 2>&1)
 		end=$(date +%s.%N)
 		ls "$dir"/art/crash-* >/dev/null 2>&1 && found=1
