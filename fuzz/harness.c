@@ -24,10 +24,11 @@ uint8_t fz_feedback_counters[FZ_FEEDBACK_SIZE];
  * are registered as guards before the forkserver sizes the map (after the
  * runtime's constructors of priority 0 and 1, before the shared map is
  * set up at 3: fuzz-infra.md 5.8), and each input's counts are added to
- * them when it ends.
+ * them when it ends.  (The coverage pass owns __afl_area_ptr: this file
+ * may not name it.)
  */
-extern uint8_t *__afl_area_ptr;
 void __sanitizer_cov_trace_pc_guard_init(uint32_t *start, uint32_t *stop);
+void __sanitizer_cov_trace_pc_guard(uint32_t *guard);
 static uint32_t afl_guards[FZ_FEEDBACK_SIZE];
 
 #pragma clang diagnostic push
@@ -38,13 +39,17 @@ __attribute__((constructor(2))) static void afl_register_feedback(void)
 }
 #pragma clang diagnostic pop
 
+/*
+ * Each hit is a guard call: the runtime's own increment of the slot.
+ * AFL++'s count classes end at 128, so more calls would change nothing.
+ */
 static void afl_publish_feedback(void)
 {
 	for (uint32_t i = 0; i < FZ_FEEDBACK_SIZE; i++) {
-		if (!fz_feedback_counters[i])
-			continue;
-		if (__afl_area_ptr && afl_guards[i])
-			__afl_area_ptr[afl_guards[i]] = fz_feedback_counters[i];
+		uint32_t n = fz_feedback_counters[i] < 128 ? fz_feedback_counters[i] : 128;
+
+		while (n--)
+			__sanitizer_cov_trace_pc_guard(&afl_guards[i]);
 		fz_feedback_counters[i] = 0;
 	}
 }
