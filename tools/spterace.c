@@ -10,11 +10,13 @@
  *   spterace encode TEXT -o OUT         the text form back into an input
  *   spterace regress FILE SLUG [--what TEXT] [--root DIR]
  *                                       minimize a crash and add it to the corpus
+ *   spterace signature FILE             one line naming the divergence, for
+ *                                       deduplication (the campaign runner)
  *
  * A crash file's sidecar (FILE.txt: "key: value" lines) names its target,
  * mutant and format version, and may give its size; no other flag is
  * needed.  Exit status: repro and minimize 1 when the divergence reproduces
- * (minimize: was minimized), 0 when the input passes; 2 for bad usage or an
+ * (minimize: was minimized; signature: diverges), 0 when the input passes; 2 for bad usage or an
  * empty, truncated or malformed file, with a one-line error.
  */
 #include <errno.h>
@@ -31,7 +33,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: spterace mutants [--markdown REGRESSION...] | repro FILE [--json] [--html OUT] | minimize FILE "
 			"[-o OUT] | decode FILE | encode TEXT -o OUT | regress FILE SLUG "
-			"[--what TEXT] [--root DIR] | stats TARGET DIR\n");
+			"[--what TEXT] [--root DIR] | stats TARGET DIR | signature FILE\n");
 	return 2;
 }
 
@@ -541,6 +543,145 @@ static int cmd_stats(const char *target_name, const char *dir)
 	return 0;
 }
 
+/*
+ * A free-text message as one word: every token that starts with a digit
+ * (decimal, 0x-prefixed or bare hex) becomes N, blanks become _.
+ */
+static void message_template(char *out, size_t cap, const char *msg)
+{
+	size_t n = 0;
+
+	for (const char *c = msg; *c && n + 2 < cap; c++) {
+		if (*c >= '0' && *c <= '9') {
+			while ((c[1] >= '0' && c[1] <= '9') || (c[1] >= 'a' && c[1] <= 'z') ||
+			       (c[1] >= 'A' && c[1] <= 'Z'))
+				c++;
+			out[n++] = 'N';
+		} else if (*c == ' ' || *c == '\t' || *c == '\n') {
+			if (n && out[n - 1] != '_')
+				out[n++] = '_';
+		} else {
+			out[n++] = *c;
+		}
+	}
+	while (n && out[n - 1] == '_')
+		n--;
+	out[n] = 0;
+}
+
+/* A function name as one word (the hardware's have blanks). */
+static void print_word(const char *s)
+{
+	for (; *s; s++)
+		putchar(*s == ' ' ? '_' : *s);
+}
+
+/* The spte-level functions that begin a logical write for their caller. */
+static bool writer_fn(uint64_t f)
+{
+	return f == MMU_FN_MMU_SPTE_SET || f == MMU_FN_MMU_SPTE_UPDATE ||
+	       f == MMU_FN_MMU_SPTE_CLEAR_TRACK_BITS || f == MMU_FN_MMU_SPTE_CLEAR_NO_TRACK ||
+	       f == MMU_FN_MARK_MMIO_SPTE || f == MMU_FN_FAST_PF_FIX_DIRECT_SPTE ||
+	       f == MMU_FN_HW_SET_AD;
+}
+
+/*
+ * `signature FILE`: one line that names a divergence, equal for two inputs
+ * that show the same bug the same way, whatever their other operations:
+ *
+ *   TARGET MUTANT KIND/CLASS read@OP:READER write@FN[,FN...]
+ *
+ * KIND/CLASS is the verdict (torn, blend, ...) and fz_divergence_class();
+ * the code sites are the reading operation and reader (lockless
+ * mmu_spte_get_lockless or the hardware walk) and the spte functions whose
+ * writes to the same spte began inside the read's window (sorted; "-" when
+ * none did).  A divergence of the mmu target that is not a read (a
+ * translation, fault or invariant check) is named by its class, its
+ * operation and its message with every number replaced by N.  Prints
+ * "pass" and exits 0 when the input does not diverge.
+ */
+static int cmd_signature(const char *path)
+{
+	static uint8_t buf[FZ_INPUT_MAX];
+	static struct repro rp;
+	struct fz_sidecar sc;
+	struct fz_exec *x;
+	const struct fz_result *r;
+	const struct fz_program *p;
+	size_t len;
+	int rc = load(path, &sc, buf, &len);
+
+	if (rc)
+		return rc;
+	x = run_for_report(&rp, path, &sc, buf, len);
+	r = rp.res;
+	p = rp.prog;
+	if (!r->divergence) {
+		printf("pass\n");
+		fz_exec_free(x);
+		return 0;
+	}
+	printf("%s %s ", fz_target_name(p->target), mmu_mutant_info(sc.mutant)->name);
+	if (r->message[0]) {
+		char tmpl[sizeof(r->message) * 2];
+
+		message_template(tmpl, sizeof(tmpl), r->message);
+		printf("%s op@%s msg@%s\n", r->divergence_class,
+		       fz_target_op_name(p->target, p->ops[r->op_index].kind), tmpl);
+	} else {
+		uint64_t api[SIM_CPUS_MAX] = { 0 };
+		bool have[SIM_CPUS_MAX] = { false }, seen[MMU_FN_COUNT] = { false }, any = false;
+		sim_addr sptep = 0;
+
+		/* The spte of the divergent read, from its note. */
+		for (size_t i = 0; i < rp.log_count; i++) {
+			const struct sim_event *e = &rp.log[i];
+
+			if (e->kind == SIM_EV_NOTE && e->note == MMU_NOTE_READ && e->cpu == r->cpu &&
+			    e->value == r->verdict.value && e->step == r->verdict.end) {
+				sptep = e->addr;
+				break;
+			}
+		}
+		for (size_t i = 0; i < rp.log_count; i++) {
+			const struct sim_event *e = &rp.log[i];
+
+			if (e->kind != SIM_EV_NOTE || e->cpu >= SIM_CPUS_MAX)
+				continue;
+			if (e->note == MMU_NOTE_FN && writer_fn(e->value)) {
+				api[e->cpu] = e->value;
+				have[e->cpu] = true;
+			} else if (e->note == MMU_NOTE_WRITE && e->addr == sptep &&
+				   e->step >= r->verdict.start && e->step <= r->verdict.end &&
+				   have[e->cpu]) {
+				seen[api[e->cpu]] = true;
+			}
+		}
+		printf("%s/%s read@%s:%s write@", orc_kind_name(r->verdict.kind),
+		       r->divergence_class, fz_target_op_name(p->target, p->ops[r->op_index].kind),
+		       r->read_kind == MMU_READ_HW_WALK ? "hardware_walk" : "mmu_spte_get_lockless");
+		/* Sorted by name, so the line does not depend on the enum's order. */
+		for (;;) {
+			int best = -1;
+
+			for (int f = 0; f < MMU_FN_COUNT; f++)
+				if (seen[f] && (best < 0 ||
+						strcmp(mmu_fn_name((enum mmu_fn)f),
+						       mmu_fn_name((enum mmu_fn)best)) < 0))
+					best = f;
+			if (best < 0)
+				break;
+			printf("%s", any ? "," : "");
+			print_word(mmu_fn_name((enum mmu_fn)best));
+			seen[best] = false;
+			any = true;
+		}
+		printf("%s\n", any ? "" : "-");
+	}
+	fz_exec_free(x);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc >= 2 ? argv[1] : "";
@@ -551,6 +692,8 @@ int main(int argc, char **argv)
 		return cmd_mutants_markdown(argc - 3, argv + 3);
 	if (strcmp(cmd, "stats") == 0 && argc == 4)
 		return cmd_stats(argv[2], argv[3]);
+	if (strcmp(cmd, "signature") == 0 && argc == 3)
+		return cmd_signature(argv[2]);
 	if (strcmp(cmd, "decode") == 0 && argc == 3)
 		return cmd_decode(argv[2]);
 	if (strcmp(cmd, "encode") == 0 && argc == 5 && strcmp(argv[3], "-o") == 0)
