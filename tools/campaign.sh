@@ -337,7 +337,13 @@ cj_afl_numbers() {
 				      if (le + 0 > e + 0) { e = le; r = lr; d = ld; c = lc; q = lq }
 				      print e + 0, int(r + 0), d + 0, c + 0, q + 0 }' "$inst/plot_data")
 		fi
+		# AFL++ may write "inf" or "-nan" before its first measurements.
+		[[ "$e" =~ ^[0-9]+$ ]] || e=0
 		r=${r%%.*}
+		[[ "$r" =~ ^[0-9]+$ ]] || r=0
+		[[ "$d" =~ ^[0-9]+$ ]] || d=0
+		[[ "$c" =~ ^[0-9]+(\.[0-9]+)?$ ]] || c=0
+		[[ "$q" =~ ^[0-9]+$ ]] || q=0
 		execs=$((execs + ${e:-0}))
 		rate=$((rate + ${r:-0}))
 		[ "${d:-0}" -gt "$edges" ] && edges=$d
