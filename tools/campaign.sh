@@ -109,6 +109,10 @@ cj_collect_artifacts() {
 		base=${f##*/}
 		kind=${base%%-*}
 		case "$kind" in crash | timeout | oom | leak) ;; *) kind=crash ;; esac
+		# An input that crashes never stays in the shared corpus: a
+		# restarted job would crash on it again before fuzzing.
+		find -L "$dir/corpus/" -maxdepth 1 -type f -size "$(stat -c %s "$f")c" \
+			-exec cmp -s "$f" {} \; -delete 2>/dev/null
 		cj_to_inbox "$f" "$dir" libFuzzer "$kind" && rm -f "$f"
 	done
 }

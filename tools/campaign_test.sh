@@ -194,6 +194,22 @@ cj_process_inbox "$dir2" 2>/dev/null
 check "atomic_raw_crash_kept_until_its_reproducer_is_written" \
 	test "$(find "$dir2/inbox" -name 'crash-*' ! -name '*.txt' | wc -l)" -eq 1 -a ! -s "$dir2/state/processed"
 
+# A libFuzzer artifact moves to the inbox, and its input leaves the shared
+# corpus (a restarted job would crash on it before fuzzing).
+dir3="$tmp/collect"
+mkdir -p "$dir3/corpus.0" "$dir3/inbox" "$dir3/tmp" "$dir3/jobs/lf0/artifacts"
+ln -s corpus.0 "$dir3/corpus"
+cp "$dir/campaign.conf" "$dir3/"
+cp "$crashes/B" "$dir3/corpus.0/some-seed"
+cp "$crashes/A" "$dir3/corpus.0/other-seed"
+cp "$crashes/B" "$dir3/jobs/lf0/artifacts/crash-$(sha1sum "$crashes/B" | cut -d' ' -f1)"
+cj_collect_artifacts "$dir3" "$dir3/jobs/lf0"
+check "collect_moves_artifacts_to_the_inbox_with_a_sidecar" \
+	test -z "$(ls "$dir3/jobs/lf0/artifacts")" -a "$(ls "$dir3/inbox" | wc -l)" -eq 2 \
+	-a -n "$(grep -l '^mutant: no-clear-count' "$dir3"/inbox/*.txt)"
+check "collect_drops_the_crashing_input_from_the_corpus" \
+	test ! -e "$dir3/corpus.0/some-seed" -a -e "$dir3/corpus.0/other-seed"
+
 # ---- usage errors ------------------------------------------------------------
 
 usage_error() { # NAME ARGS...: exit 2 with one line on stderr
