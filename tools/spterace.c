@@ -585,6 +585,14 @@ static bool writer_fn(uint64_t f)
 	       f == MMU_FN_HW_SET_AD;
 }
 
+/* An event that writes memory (or makes a buffered store visible). */
+static bool is_store(uint8_t kind)
+{
+	return kind == SIM_EV_STORE32 || kind == SIM_EV_STORE64 || kind == SIM_EV_DRAIN32 ||
+	       kind == SIM_EV_DRAIN64 || kind == SIM_EV_XCHG32 || kind == SIM_EV_AND32 ||
+	       kind == SIM_EV_OR32 || kind == SIM_EV_CMPXCHG32 || kind == SIM_EV_CMPXCHG64;
+}
+
 /*
  * `signature FILE`: one line that names a divergence, equal for two inputs
  * that show the same bug the same way, whatever their other operations:
@@ -594,8 +602,9 @@ static bool writer_fn(uint64_t f)
  * KIND/CLASS is the verdict (torn, blend, ...) and fz_divergence_class();
  * the code sites are the reading operation and reader (lockless
  * mmu_spte_get_lockless or the hardware walk) and the spte functions whose
- * writes to the same spte began inside the read's window (sorted; "-" when
- * none did).  A divergence of the mmu target that is not a read (a
+ * writes to the same spte were under way during the read: begun before its
+ * end, with a store (or a store buffer's drain) at or after its start
+ * (sorted; "-" when none was).  A divergence of the mmu target that is not a read (a
  * translation, fault or invariant check) is named by its class, its
  * operation and its message with every number replaced by N.  Prints
  * "pass" and exits 0 when the input does not diverge.
@@ -643,20 +652,42 @@ static int cmd_signature(const char *path)
 				break;
 			}
 		}
+		/*
+		 * Each logical write on the spte: its CPU and function, the
+		 * step it began and the step of its CPU's last store to the
+		 * spte before that CPU's next write on it.
+		 */
+		struct { uint32_t cpu, fn; uint64_t begin, last; } w[256];
+		uint32_t nw = 0, open[SIM_CPUS_MAX];
+
+		for (uint32_t c = 0; c < SIM_CPUS_MAX; c++)
+			open[c] = UINT32_MAX;
 		for (size_t i = 0; i < rp.log_count; i++) {
 			const struct sim_event *e = &rp.log[i];
 
-			if (e->kind != SIM_EV_NOTE || e->cpu >= SIM_CPUS_MAX)
+			if (e->cpu >= SIM_CPUS_MAX)
 				continue;
-			if (e->note == MMU_NOTE_FN && writer_fn(e->value)) {
+			if (e->kind == SIM_EV_NOTE && e->note == MMU_NOTE_FN && writer_fn(e->value)) {
 				api[e->cpu] = e->value;
 				have[e->cpu] = true;
-			} else if (e->note == MMU_NOTE_WRITE && e->addr == sptep &&
-				   e->step >= r->verdict.start && e->step <= r->verdict.end &&
-				   have[e->cpu]) {
-				seen[api[e->cpu]] = true;
+			} else if (e->kind == SIM_EV_NOTE && e->note == MMU_NOTE_WRITE &&
+				   e->addr == sptep) {
+				open[e->cpu] = UINT32_MAX;
+				if (have[e->cpu] && nw < 256) {
+					w[nw].cpu = e->cpu;
+					w[nw].fn = (uint32_t)api[e->cpu];
+					w[nw].begin = w[nw].last = e->step;
+					open[e->cpu] = nw++;
+				}
+			} else if (e->kind != SIM_EV_NOTE && open[e->cpu] != UINT32_MAX &&
+				   (e->addr == sptep || e->addr == sptep + 1) && is_store(e->kind)) {
+				w[open[e->cpu]].last = e->step;
 			}
 		}
+		/* The writes under way at some step of the read's window. */
+		for (uint32_t i = 0; i < nw; i++)
+			if (w[i].begin <= r->verdict.end && w[i].last >= r->verdict.start)
+				seen[w[i].fn] = true;
 		printf("%s/%s read@%s:%s write@", orc_kind_name(r->verdict.kind),
 		       r->divergence_class, fz_target_op_name(p->target, p->ops[r->op_index].kind),
 		       r->read_kind == MMU_READ_HW_WALK ? "hardware_walk" : "mmu_spte_get_lockless");
