@@ -118,18 +118,24 @@ cj_collect_artifacts() {
 }
 
 # Copy AFL++'s new crash files into the inbox (they stay in afl/ too).
+# Hangs are kept as timeouts.
 # $1 dir, $2 "all" to take files however recent (the engines are stopped).
 cj_import_afl_crashes() {
-	local dir=$1 all=${2:-} f now list="$dir/state/afl-crashes" kind
+	local dir=$1 all=${2:-} f now list kind
+	list="$dir/state/afl-crashes"
+	mkdir -p "$dir/state"
 	now=$(cj_now)
 	touch "$list"
-	for f in "$dir"/afl/*/crashes/id:* "$dir"/afl/*/hangs/id:*; do
+	# A resumed AFL++ renames crashes/ to crashes.DATE/ and numbers anew:
+	# both are read, and a file seen under two names is one raw crash
+	# (the inbox and state/processed are keyed by content).
+	for f in "$dir"/afl/*/crashes*/id:* "$dir"/afl/*/hangs*/id:*; do
 		[ -f "$f" ] || continue
 		grep -qxF -- "$f" "$list" && continue
 		# A file AFL++ may still be writing waits for the next round.
 		[ -z "$all" ] && [ $((now - $(stat -c %Y "$f"))) -lt 2 ] && continue
 		kind=crash
-		case "$f" in */hangs/*) kind=timeout ;; esac
+		case "$f" in */hangs*/*) kind=timeout ;; esac
 		cj_to_inbox "$f" "$dir" AFL++ "$kind" && echo "$f" >>"$list"
 	done
 }
@@ -139,7 +145,9 @@ cj_import_afl_crashes() {
 # it (-reload=1); AFL++'s main instance imports libFuzzer's units itself
 # (-F).  $1 dir.
 cj_exchange() {
-	local dir=$1 list="$dir/state/afl-queue" f sha new="$dir/tmp/queue.new"
+	local dir=$1 list f sha new
+	list="$dir/state/afl-queue"
+	new="$dir/tmp/queue.new"
 	touch "$list"
 	ls -d "$dir"/afl/*/queue/id:* 2>/dev/null | grep -v ',sync:' | sort >"$new.all"
 	comm -13 "$list" "$new.all" >"$new"
@@ -180,7 +188,8 @@ cj_sig_id() { printf '%s' "$1" | sha1sum | cut -c1-12; }
 # Prints the signature id it was kept under (the minimized file's own
 # signature when minimizing changed it to one already kept).
 cj_keep_new() {
-	local dir=$1 f=$2 sig=$3 id=$4 kind=$5 engine=$6 tmp="$dir/tmp/min.$BASHPID" sha dest
+	local dir=$1 f=$2 sig=$3 id=$4 kind=$5 engine=$6 tmp sha dest
+	tmp="$dir/tmp/min.$BASHPID"
 	local sig2 id2
 	rm -f "$tmp" "$tmp.txt"
 	# minimize exits 1 when it wrote the smaller input (and a sidecar).
