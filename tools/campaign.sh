@@ -118,25 +118,24 @@ cj_collect_artifacts() {
 }
 
 # Copy AFL++'s new crash files into the inbox (they stay in afl/ too).
-# Hangs are kept as timeouts.
+# Hangs are kept as timeouts.  Files are known by content: a resumed
+# AFL++ renames crashes/ to crashes.DATE/ and numbers its files anew.
 # $1 dir, $2 "all" to take files however recent (the engines are stopped).
 cj_import_afl_crashes() {
-	local dir=$1 all=${2:-} f now list kind
+	local dir=$1 all=${2:-} f now list kind sha
 	list="$dir/state/afl-crashes"
 	mkdir -p "$dir/state"
 	now=$(cj_now)
 	touch "$list"
-	# A resumed AFL++ renames crashes/ to crashes.DATE/ and numbers anew:
-	# both are read, and a file seen under two names is one raw crash
-	# (the inbox and state/processed are keyed by content).
 	for f in "$dir"/afl/*/crashes*/id:* "$dir"/afl/*/hangs*/id:*; do
 		[ -f "$f" ] || continue
-		grep -qxF -- "$f" "$list" && continue
 		# A file AFL++ may still be writing waits for the next round.
 		[ -z "$all" ] && [ $((now - $(stat -c %Y "$f"))) -lt 2 ] && continue
+		sha=$(sha1sum "$f" | cut -d' ' -f1)
+		grep -q "^$sha " "$list" && continue
 		kind=crash
 		case "$f" in */hangs*/*) kind=timeout ;; esac
-		cj_to_inbox "$f" "$dir" AFL++ "$kind" && echo "$f" >>"$list"
+		cj_to_inbox "$f" "$dir" AFL++ "$kind" && echo "$sha $f" >>"$list"
 	done
 }
 

@@ -7,10 +7,12 @@
 # under content names and are never overwritten, and a raw crash file
 # stays until its reproducer is written; SIGTERM stops the jobs and writes
 # the summary; a runner killed with kill -9 is resumed with --resume and
-# ends with every divergence kept exactly once.
+# ends with every divergence kept exactly once, AFL++'s crashes included
+# (a resumed afl-fuzz renames its crashes directory); AFL++'s queue reaches
+# the libFuzzer corpus.
 #
-# The CLI is the real one (signature, minimize); the engine is a stand-in
-# for libFuzzer with the same command line and artifacts, which "finds"
+# The CLI is the real one (signature, minimize); the engines are stand-ins
+# for libFuzzer and afl-fuzz with the same command lines and outputs, which "find"
 # real witnesses of corpus/regressions/ and corpus/findings/ in order, so
 # the test is fast and deterministic and needs no fuzzing build.
 #
@@ -115,13 +117,59 @@ echo "stat::number_of_executed_units: $((i * 1000))"
 EOF
 chmod +x "$fake"
 
+# The stand-in afl-fuzz: afl-fuzz's command line and output directory; each
+# run "finds" the next file of $FAKE_AFL_QUEUE as crashes/id:000000,...
+# (always that name), adds queue entries and writes fuzzer_stats.  Like
+# AFL++ 4.04c, a resumed run (-i -) renames crashes/ to crashes.DATE/.
+fake_afl="$tmp/fake_afl_fuzz"
+cat >"$fake_afl" <<'EOF'
+#!/usr/bin/env bash
+in="" out="" name="" total=60
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-i) in=$2; shift 2 ;;
+	-o) out=$2; shift 2 ;;
+	-M | -S) name=$2; shift 2 ;;
+	-V) total=$2; shift 2 ;;
+	-F) shift 2 ;;
+	--) break ;;
+	*) shift ;;
+	esac
+done
+echo $$ >>"$FAKE_STATE.pids"
+d="$out/$name"
+[ "$in" = - ] && [ -d "$d/crashes" ] && mv "$d/crashes" "$d/crashes.$(date +%s)"
+mkdir -p "$d/queue" "$d/crashes"
+n=$(cat "$FAKE_AFL_STATE" 2>/dev/null || echo 0)
+n=$((n + 1))
+echo "$n" >"$FAKE_AFL_STATE"
+next=$(ls "$FAKE_AFL_QUEUE" | sort | sed -n "${n}p")
+if [ -n "$next" ]; then
+	cp "$FAKE_AFL_QUEUE/$next" "$d/crashes/.part" &&
+		mv "$d/crashes/.part" "$d/crashes/id:000000,sig:06,src:000001,op:havoc,rep:2"
+fi
+trap 'exit 0' TERM INT
+end=$(($(date +%s) + total))
+i=0
+while [ "$(date +%s)" -lt "$end" ]; do
+	i=$((i + 1))
+	printf 'afl unit %s %s' "$n" "$i" >"$d/queue/id:$(printf %06d "$((n * 1000 + i))"),time:$i"
+	printf 'execs_done : %s\nexecs_per_sec : 500.00\nedges_found : 42\nbitmap_cvg : 1.50%%\ncorpus_count : %s\n' \
+		"$((i * 100))" "$i" >"$d/fuzzer_stats"
+	sleep 0.3
+done
+EOF
+chmod +x "$fake_afl"
+
 runner="$tmp/runner"
 cat >"$runner" <<EOF
 #!/usr/bin/env bash
+CAMPAIGN_AFL_FUZZ="$fake_afl"
 . "$campaign_sh"
 campaign_prepare() {
 	CAMPAIGN_CLI="$cli"
 	CAMPAIGN_LF="$fake"
+	CAMPAIGN_AFL=/bin/true
 	CAMPAIGN_SEEDS="$seeds"
 }
 campaign_main "\$@"
@@ -302,6 +350,34 @@ check "resume_no_temporary_files_left" test -z "$(find "$dir" -name '*.tmp*' | h
 if command -v gnuplot >/dev/null; then
 	check "resume_plots_stats_png" test -s "$dir/stats.png"
 fi
+
+# ---- both engines: corpus exchange, AFL++ crashes across kill -9 and resume ----
+
+empty_queue="$tmp/queue-empty"
+queue3="$tmp/queue3"
+mkdir -p "$empty_queue" "$queue3"
+cp "$crashes/B" "$queue3/1"
+cp "$crashes/A" "$queue3/2"
+export FAKE_QUEUE=$empty_queue FAKE_STATE="$tmp/state3" FAKE_AFL_QUEUE=$queue3 FAKE_AFL_STATE="$tmp/afl-state3"
+dir="$tmp/both"
+CAMPAIGN_TICK=1 "$runner" --jobs 2 --engine both --time 12 --mutant no-clear-count --out "$dir" >/dev/null 2>"$tmp/both.err" &
+rpid=$!
+for i in $(seq 100); do
+	[ "$(rows "$dir" 2>/dev/null || echo 0)" -ge 1 ] && break
+	sleep 0.2
+done
+kill -KILL "$rpid"
+wait "$rpid" 2>/dev/null
+sleep 3
+CAMPAIGN_TICK=1 "$runner" --resume "$dir" >"$tmp/both.out" 2>"$tmp/both.err2"
+rc=$?
+check "both_afl_crashes_kept_across_its_crashes_dir_rename (2 signatures, exit $rc)" \
+	test "$rc" = 1 -a "$(kept "$dir" | wc -l)" -eq 2 -a "$(rows "$dir")" -eq 2 \
+	-a "$(hits_of "$dir" "$sig_a")" = 1 -a -n "$(ls -d "$dir"/afl/main/crashes.* 2>/dev/null)"
+check "both_exchange_copies_afl_queue_into_the_libfuzzer_corpus" \
+	grep -qs "^afl unit" "$dir"/corpus.0/* "$dir"/corpus.1/*
+check "both_stats_have_afl_executions" \
+	grep -q '"afl": {"jobs": 1, "execs": [1-9]' "$dir/stats.jsonl"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
