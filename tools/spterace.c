@@ -543,20 +543,37 @@ static int cmd_stats(const char *target_name, const char *dir)
 	return 0;
 }
 
+static bool is_alnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
 /*
- * A free-text message as one word: every token that starts with a digit
- * (decimal, 0x-prefixed or bare hex) becomes N, blanks become _.
+ * A free-text message as one word: every number (a word that starts with
+ * a digit, or a hex word with a digit in it, such as a7f000) becomes N,
+ * blanks become _.
  */
 static void message_template(char *out, size_t cap, const char *msg)
 {
 	size_t n = 0;
 
 	for (const char *c = msg; *c && n + 2 < cap; c++) {
-		if (*c >= '0' && *c <= '9') {
-			while ((c[1] >= '0' && c[1] <= '9') || (c[1] >= 'a' && c[1] <= 'z') ||
-			       (c[1] >= 'A' && c[1] <= 'Z'))
-				c++;
-			out[n++] = 'N';
+		if (is_alnum(*c)) {
+			const char *end = c;
+			bool digit = false, hex = true;
+
+			for (; is_alnum(*end); end++) {
+				digit |= *end >= '0' && *end <= '9';
+				hex &= (*end >= '0' && *end <= '9') || (*end >= 'a' && *end <= 'f') ||
+				       (*end >= 'A' && *end <= 'F');
+			}
+			if ((*c >= '0' && *c <= '9') || (hex && digit)) {
+				out[n++] = 'N';
+			} else {
+				for (const char *w = c; w < end && n + 2 < cap; w++)
+					out[n++] = *w;
+			}
+			c = end - 1;
 		} else if (*c == ' ' || *c == '\t' || *c == '\n') {
 			if (n && out[n - 1] != '_')
 				out[n++] = '_';
