@@ -5,7 +5,8 @@
 # reproduces (exit 1) with a readable report, JSON and an HTML page of the
 # expected structure; decode then encode round-trips; minimize keeps the
 # divergence and never grows the input; regress adds a witness and never
-# overwrites one; empty, truncated and malformed files and bad usage each
+# overwrites one; signature names a divergence in one stable line; empty,
+# truncated and malformed files and bad usage each
 # get a one-line error and exit 2.
 #
 # Usage: cli_test.sh SPTERACE_BINARY REGRESSION_FILE...
@@ -143,5 +144,30 @@ expect_error bad_usage_is_rejected 2 "usage:" "$bin" frobnicate
 printf '\001\000\000' >"$tmp/passing"
 expect_error minimize_of_passing_input_says_so 0 "does not diverge" \
 	"$bin" minimize "$tmp/passing"
+expect_error signature_of_empty_file_is_rejected 2 "empty file" "$bin" signature "$tmp/empty"
+
+# signature: one line, exit 1, naming target, mutant, verdict and sites;
+# "pass" and exit 0 for an input that does not diverge.
+sig_ok=1
+for f in "${inputs[@]}"; do
+	mutant=$(sed -n 's/^mutant: //p' "$f.txt" | head -1)
+	target=$(sed -n 's/^target: //p' "$f.txt" | head -1)
+	out=$("$bin" signature "$f" 2>/dev/null)
+	rc=$?
+	if [ $rc -ne 1 ] || [ "$(printf '%s\n' "$out" | wc -l)" -ne 1 ] ||
+		[[ "$out" != "${target:-spte} ${mutant:-none} "* ]] ||
+		{ [[ "$out" != *" read@"*" write@"* ]] && [[ "$out" != *" op@"*" msg@"* ]]; }; then
+		sig_ok=""
+		echo "  $f: exit $rc: $out"
+	fi
+	[ "$("$bin" signature "$f" 2>/dev/null)" = "$out" ] || sig_ok=""
+done
+if [ -n "$sig_ok" ]; then ok signature_is_one_stable_line_per_divergence; else
+	bad signature_is_one_stable_line_per_divergence; fi
+out=$("$bin" signature "$tmp/passing")
+rc=$?
+if [ $rc -eq 0 ] && [ "$out" = pass ]; then ok signature_of_passing_input_is_pass; else
+	bad "signature_of_passing_input_is_pass (exit $rc: $out)"; fi
+
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -10,11 +10,13 @@
  *   spterace encode TEXT -o OUT         the text form back into an input
  *   spterace regress FILE SLUG [--what TEXT] [--root DIR]
  *                                       minimize a crash and add it to the corpus
+ *   spterace signature FILE             one line naming the divergence, for
+ *                                       deduplication (the campaign runner)
  *
  * A crash file's sidecar (FILE.txt: "key: value" lines) names its target,
  * mutant and format version, and may give its size; no other flag is
  * needed.  Exit status: repro and minimize 1 when the divergence reproduces
- * (minimize: was minimized), 0 when the input passes; 2 for bad usage or an
+ * (minimize: was minimized; signature: diverges), 0 when the input passes; 2 for bad usage or an
  * empty, truncated or malformed file, with a one-line error.
  */
 #include <errno.h>
@@ -31,7 +33,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: spterace mutants [--markdown REGRESSION...] | repro FILE [--json] [--html OUT] | minimize FILE "
 			"[-o OUT] | decode FILE | encode TEXT -o OUT | regress FILE SLUG "
-			"[--what TEXT] [--root DIR] | stats TARGET DIR\n");
+			"[--what TEXT] [--root DIR] | stats TARGET DIR | signature FILE\n");
 	return 2;
 }
 
@@ -569,6 +571,193 @@ static int cmd_stats(const char *target_name, const char *dir)
 	return 0;
 }
 
+static bool is_alnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/*
+ * A free-text message as one word: every number (a word that starts with
+ * a digit, or a hex word with a digit in it, such as a7f000) becomes N,
+ * blanks become _.
+ */
+static void message_template(char *out, size_t cap, const char *msg)
+{
+	size_t n = 0;
+
+	for (const char *c = msg; *c && n + 2 < cap; c++) {
+		if (is_alnum(*c)) {
+			const char *end = c;
+			bool digit = false, hex = true;
+
+			for (; is_alnum(*end); end++) {
+				digit |= *end >= '0' && *end <= '9';
+				hex &= (*end >= '0' && *end <= '9') || (*end >= 'a' && *end <= 'f') ||
+				       (*end >= 'A' && *end <= 'F');
+			}
+			if ((*c >= '0' && *c <= '9') || (hex && digit)) {
+				out[n++] = 'N';
+			} else {
+				for (const char *w = c; w < end && n + 2 < cap; w++)
+					out[n++] = *w;
+			}
+			c = end - 1;
+		} else if (*c == ' ' || *c == '\t' || *c == '\n') {
+			if (n && out[n - 1] != '_')
+				out[n++] = '_';
+		} else {
+			out[n++] = *c;
+		}
+	}
+	while (n && out[n - 1] == '_')
+		n--;
+	out[n] = 0;
+}
+
+/* A function name as one word (the hardware's have blanks). */
+static void print_word(const char *s)
+{
+	for (; *s; s++)
+		putchar(*s == ' ' ? '_' : *s);
+}
+
+/* The spte-level functions that begin a logical write for their caller. */
+static bool writer_fn(uint64_t f)
+{
+	return f == MMU_FN_MMU_SPTE_SET || f == MMU_FN_MMU_SPTE_UPDATE ||
+	       f == MMU_FN_MMU_SPTE_CLEAR_TRACK_BITS || f == MMU_FN_MMU_SPTE_CLEAR_NO_TRACK ||
+	       f == MMU_FN_MARK_MMIO_SPTE || f == MMU_FN_FAST_PF_FIX_DIRECT_SPTE ||
+	       f == MMU_FN_HW_SET_AD;
+}
+
+/* An event that writes memory (or makes a buffered store visible). */
+static bool is_store(uint8_t kind)
+{
+	return kind == SIM_EV_STORE32 || kind == SIM_EV_STORE64 || kind == SIM_EV_DRAIN32 ||
+	       kind == SIM_EV_DRAIN64 || kind == SIM_EV_XCHG32 || kind == SIM_EV_AND32 ||
+	       kind == SIM_EV_OR32 || kind == SIM_EV_CMPXCHG32 || kind == SIM_EV_CMPXCHG64;
+}
+
+/*
+ * `signature FILE`: one line that names a divergence, equal for two inputs
+ * that show the same bug the same way, whatever their other operations:
+ *
+ *   TARGET MUTANT KIND/CLASS read@OP:READER write@FN[,FN...]
+ *
+ * KIND/CLASS is the verdict (torn, blend, ...) and fz_divergence_class();
+ * the code sites are the reading operation and reader (lockless
+ * mmu_spte_get_lockless or the hardware walk) and the spte functions whose
+ * writes to the same spte were under way during the read: begun before its
+ * end, with a store (or a store buffer's drain) at or after its start
+ * (sorted; "-" when none was).  A divergence of the mmu target that is not a read (a
+ * translation, fault or invariant check) is named by its class, its
+ * operation and its message with every number replaced by N.  Prints
+ * "pass" and exits 0 when the input does not diverge.
+ */
+static int cmd_signature(const char *path)
+{
+	static uint8_t buf[FZ_INPUT_MAX];
+	static struct repro rp;
+	struct fz_sidecar sc;
+	struct fz_exec *x;
+	const struct fz_result *r;
+	const struct fz_program *p;
+	size_t len;
+	int rc = load(path, &sc, buf, &len);
+
+	if (rc)
+		return rc;
+	x = run_for_report(&rp, path, &sc, buf, len);
+	r = rp.res;
+	p = rp.prog;
+	if (!r->divergence) {
+		printf("pass\n");
+		fz_exec_free(x);
+		return 0;
+	}
+	printf("%s %s ", fz_target_name(p->target), mmu_mutant_info(sc.mutant)->name);
+	if (r->message[0]) {
+		char tmpl[sizeof(r->message) * 2];
+
+		message_template(tmpl, sizeof(tmpl), r->message);
+		printf("%s op@%s msg@%s\n", r->divergence_class,
+		       fz_target_op_name(p->target, p->ops[r->op_index].kind), tmpl);
+	} else {
+		uint64_t api[SIM_CPUS_MAX] = { 0 };
+		bool have[SIM_CPUS_MAX] = { false }, seen[MMU_FN_COUNT] = { false }, any = false;
+		sim_addr sptep = 0;
+
+		/* The spte of the divergent read, from its note. */
+		for (size_t i = 0; i < rp.log_count; i++) {
+			const struct sim_event *e = &rp.log[i];
+
+			if (e->kind == SIM_EV_NOTE && e->note == MMU_NOTE_READ && e->cpu == r->cpu &&
+			    e->value == r->verdict.value && e->step == r->verdict.end) {
+				sptep = e->addr;
+				break;
+			}
+		}
+		/*
+		 * Each logical write on the spte: its CPU and function, the
+		 * step it began and the step of its CPU's last store to the
+		 * spte before that CPU's next write on it.
+		 */
+		struct { uint32_t cpu, fn; uint64_t begin, last; } w[256];
+		uint32_t nw = 0, open[SIM_CPUS_MAX];
+
+		for (uint32_t c = 0; c < SIM_CPUS_MAX; c++)
+			open[c] = UINT32_MAX;
+		for (size_t i = 0; i < rp.log_count; i++) {
+			const struct sim_event *e = &rp.log[i];
+
+			if (e->cpu >= SIM_CPUS_MAX)
+				continue;
+			if (e->kind == SIM_EV_NOTE && e->note == MMU_NOTE_FN && writer_fn(e->value)) {
+				api[e->cpu] = e->value;
+				have[e->cpu] = true;
+			} else if (e->kind == SIM_EV_NOTE && e->note == MMU_NOTE_WRITE &&
+				   e->addr == sptep) {
+				open[e->cpu] = UINT32_MAX;
+				if (have[e->cpu] && nw < 256) {
+					w[nw].cpu = e->cpu;
+					w[nw].fn = (uint32_t)api[e->cpu];
+					w[nw].begin = w[nw].last = e->step;
+					open[e->cpu] = nw++;
+				}
+			} else if (e->kind != SIM_EV_NOTE && open[e->cpu] != UINT32_MAX &&
+				   (e->addr == sptep || e->addr == sptep + 1) && is_store(e->kind)) {
+				w[open[e->cpu]].last = e->step;
+			}
+		}
+		/* The writes under way at some step of the read's window. */
+		for (uint32_t i = 0; i < nw; i++)
+			if (w[i].begin <= r->verdict.end && w[i].last >= r->verdict.start)
+				seen[w[i].fn] = true;
+		printf("%s/%s read@%s:%s write@", orc_kind_name(r->verdict.kind),
+		       r->divergence_class, fz_target_op_name(p->target, p->ops[r->op_index].kind),
+		       r->read_kind == MMU_READ_HW_WALK ? "hardware_walk" : "mmu_spte_get_lockless");
+		/* Sorted by name, so the line does not depend on the enum's order. */
+		for (;;) {
+			int best = -1;
+
+			for (int f = 0; f < MMU_FN_COUNT; f++)
+				if (seen[f] && (best < 0 ||
+						strcmp(mmu_fn_name((enum mmu_fn)f),
+						       mmu_fn_name((enum mmu_fn)best)) < 0))
+					best = f;
+			if (best < 0)
+				break;
+			printf("%s", any ? "," : "");
+			print_word(mmu_fn_name((enum mmu_fn)best));
+			seen[best] = false;
+			any = true;
+		}
+		printf("%s\n", any ? "" : "-");
+	}
+	fz_exec_free(x);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc >= 2 ? argv[1] : "";
@@ -581,6 +770,8 @@ int main(int argc, char **argv)
 		return cmd_mutants_markdown(argc - 3, argv + 3);
 	if (strcmp(cmd, "stats") == 0 && argc == 4)
 		return cmd_stats(argv[2], argv[3]);
+	if (strcmp(cmd, "signature") == 0 && argc == 3)
+		return cmd_signature(argv[2]);
 	if (strcmp(cmd, "decode") == 0 && argc == 3)
 		return cmd_decode(argv[2]);
 	if (strcmp(cmd, "encode") == 0 && argc == 5 && strcmp(argv[3], "-o") == 0)
