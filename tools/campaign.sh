@@ -445,13 +445,17 @@ cj_job_libfuzzer() {
 	trap 'cj_job_stop=1' TERM INT
 	mkdir -p "$jd/artifacts"
 	echo "$BASHPID" >"$jd/pid"
+	# The harness's dictionary (fuzz/<target>_fuzz.dict), when there is one.
+	local dict=() d
+	d="${ROOT:-.}/fuzz/$(cj_conf "$dir" target)_fuzz.dict"
+	[ -f "$d" ] && dict=(-dict="$d")
 	run=$(ls "$jd" | sed -n 's/^run-\([0-9]*\)\.log$/\1/p' | sort -n | tail -1)
 	while [ -z "$cj_job_stop" ]; do
 		left=$((cj_deadline - $(cj_now)))
 		[ "$left" -gt 0 ] || break
 		run=$((${run:-0} + 1))
 		cj_watch "$jd" nice -n 10 "$CAMPAIGN_LF" --mutant="$mutant" -max_total_time="$left" \
-			-reload=1 -timeout=25 -rss_limit_mb=2560 -print_final_stats=1 \
+			"${dict[@]}" -reload=1 -timeout=25 -rss_limit_mb=2560 -print_final_stats=1 \
 			-artifact_prefix="$jd/artifacts/" "$dir/corpus/" >"$jd/run-$run.log" 2>&1
 		cj_collect_artifacts "$dir" "$jd"
 		[ -n "$cj_job_stop" ] && break
@@ -480,6 +484,9 @@ cj_job_afl() {
 	echo "$BASHPID" >"$jd/pid"
 	run=$(ls "$jd" | sed -n 's/^run-\([0-9]*\)\.log$/\1/p' | sort -n | tail -1)
 	role=(-S "$name")
+	local d
+	d="${ROOT:-.}/fuzz/$(cj_conf "$dir" target)_fuzz.dict"
+	[ -f "$d" ] && role+=(-x "$d")
 	if [ "$name" = main ]; then
 		role=(-M main)
 		[ "$cj_nlf" -gt 0 ] && role+=(-F "$dir/corpus")
