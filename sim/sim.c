@@ -712,15 +712,18 @@ static void fb_load(struct sim *s, uint32_t i, sim_addr a)
 {
 	struct sim_cpu *c = &s->cpu[i];
 	bool fwd;
-	uint16_t t = view_tag(s, c, a, &fwd);
-	uint32_t wcpu = t & 15, who = wcpu == 0 ? 0 : wcpu == i + 1 ? 1 : 2;
-	uint32_t at = (uint32_t)c->site << 8 | c->site_loads << 1 | (a & 1);
+	uint16_t t;
+	uint32_t wcpu, who, at;
 
+	if (!s->config.feedback)
+		return;
+	t = view_tag(s, c, a, &fwd);
+	wcpu = t & 15;
+	who = wcpu == 0 ? 0 : wcpu == i + 1 ? 1 : 2;
+	at = (uint32_t)c->site << 8 | c->site_loads << 1 | (a & 1);
 	c->load_tag = t;
-	if (s->config.feedback) {
-		fb_count(s, FB_READS_FROM, at << 12 | (uint32_t)(t >> 4) << 3 | who << 1 | fwd);
-		fb_count(s, FB_BETWEEN, at << 12 ^ c->between * 0x2f0b3c4du);
-	}
+	fb_count(s, FB_READS_FROM, at << 12 | (uint32_t)(t >> 4) << 3 | who << 1 | fwd);
+	fb_count(s, FB_BETWEEN, at << 12 ^ c->between * 0x2f0b3c4du);
 	c->between = 0;
 	if (c->site_loads < 7)
 		c->site_loads++;
@@ -785,7 +788,7 @@ static void mem_write(struct sim *s, sim_addr a, uint32_t words, uint64_t v, uin
 		mark_dirty(s, a + 1);
 	}
 	s->stores_visible++;
-	for (uint32_t i = 0; i < s->config.cpus; i++)
+	for (uint32_t i = 0; s->config.feedback && i < s->config.cpus; i++)
 		s->cpu[i].between |= 1u << (tag >> 4 & 31);
 }
 
