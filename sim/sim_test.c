@@ -489,7 +489,71 @@ static void bare_run_executes_cpus_one_after_the_other(void)
 	CHECK_EQ_U64(sim_mem_peek32(sim, X), 3);
 }
 
-TEST_MAIN(TEST(store_buffering_observable_under_tso_not_sc),
+/* Interleaving feedback: a writer at site 1, a reader at site 2. */
+static uint16_t tags[4];
+
+static void feedback_cpu(struct sim *s, uint32_t cpu, void *arg)
+{
+	(void)arg;
+	if (cpu == 0) {
+		sim_site(s, 1);
+		sim_store32(s, X, 1);
+	} else {
+		sim_site(s, 2);
+		results[1] = sim_load32(s, X);
+		tags[1] = sim_load_tag(s);
+	}
+}
+
+static uint8_t counters[256];
+
+/* Run feedback_cpu with cpu1 first (order 1) or cpu0 first (order 0). */
+static uint64_t run_feedback(uint8_t first, bool on)
+{
+	uint8_t bytes[] = { first, first, first, first };
+	struct sim_config c = { .cpus = 2, .mm = SIM_MM_SC, .sched = SIM_SCHED_BYTES,
+				.sched_bytes = bytes, .sched_len = sizeof(bytes), .seed = 1,
+				.feedback = on ? counters : NULL, .feedback_size = sizeof(counters) };
+
+	memset(counters, 0, sizeof(counters));
+	memset(tags, 0, sizeof(tags));
+	if (!sim)
+		sim = sim_new();
+	sim_reset(sim, &c);
+	sim_spawn(sim, 0, feedback_cpu, NULL);
+	sim_spawn(sim, 1, feedback_cpu, NULL);
+	CHECK(sim_run(sim) == SIM_DONE);
+	return sim_hash(sim);
+}
+
+static void feedback_tells_which_cpu_and_site_wrote_the_value_read(void)
+{
+	uint8_t reader_first[sizeof(counters)];
+
+	run_feedback(1, true);
+	CHECK_EQ_U64(results[1], 0);
+	CHECK_EQ_U64(tags[1], 0);                 /* the host's initial value */
+	memcpy(reader_first, counters, sizeof(counters));
+	run_feedback(0, true);
+	CHECK_EQ_U64(results[1], 1);
+	CHECK_EQ_U64(tags[1], 1 << 4 | 1);        /* site 1, cpu0 */
+	/* The two interleavings give different counters. */
+	CHECK(memcmp(reader_first, counters, sizeof(counters)) != 0);
+}
+
+static void feedback_changes_nothing_in_the_run(void)
+{
+	uint64_t on = run_feedback(0, true), off;
+
+	off = run_feedback(0, false);
+	CHECK_EQ_U64(on, off);
+	for (size_t i = 0; i < sizeof(counters); i++)
+		CHECK_EQ_U64(counters[i], 0);     /* off: nothing counted */
+}
+
+TEST_MAIN(TEST(feedback_tells_which_cpu_and_site_wrote_the_value_read),
+	  TEST(feedback_changes_nothing_in_the_run),
+	  TEST(store_buffering_observable_under_tso_not_sc),
 	  TEST(bare_run_executes_cpus_one_after_the_other),
 	  TEST(ipi_waits_until_target_enables_interrupts),
 	  TEST(ipi_to_cpu_with_interrupts_enabled_returns_at_once),
