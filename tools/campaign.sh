@@ -445,10 +445,8 @@ cj_job_libfuzzer() {
 	trap 'cj_job_stop=1' TERM INT
 	mkdir -p "$jd/artifacts"
 	echo "$BASHPID" >"$jd/pid"
-	# The harness's dictionary (fuzz/<target>_fuzz.dict), when there is one.
 	local dict=() d
-	d="${ROOT:-.}/fuzz/$(cj_conf "$dir" target)_fuzz.dict"
-	[ -f "$d" ] && dict=(-dict="$d")
+	d=$(cj_dict "$dir") && dict=(-dict="$d")
 	run=$(ls "$jd" | sed -n 's/^run-\([0-9]*\)\.log$/\1/p' | sort -n | tail -1)
 	while [ -z "$cj_job_stop" ]; do
 		left=$((cj_deadline - $(cj_now)))
@@ -472,6 +470,13 @@ cj_job_libfuzzer() {
 	rm -f "$jd/pid"
 }
 
+# The harness's dictionary (fuzz/<target>_fuzz.dict), if there is one.  $1 dir.
+cj_dict() {
+	local d
+	d="${ROOT:-.}/fuzz/$(cj_conf "$1" target)_fuzz.dict"
+	[ -f "$d" ] && echo "$d"
+}
+
 # An AFL++ instance: main (-M, imports the libFuzzer corpus with -F when
 # libFuzzer jobs run) or a secondary (-S).  AFL++ keeps going after a
 # crash; it is restarted only if it stops early.  $1 dir, $2 name.
@@ -484,13 +489,12 @@ cj_job_afl() {
 	echo "$BASHPID" >"$jd/pid"
 	run=$(ls "$jd" | sed -n 's/^run-\([0-9]*\)\.log$/\1/p' | sort -n | tail -1)
 	role=(-S "$name")
-	local d
-	d="${ROOT:-.}/fuzz/$(cj_conf "$dir" target)_fuzz.dict"
-	[ -f "$d" ] && role+=(-x "$d")
 	if [ "$name" = main ]; then
 		role=(-M main)
 		[ "$cj_nlf" -gt 0 ] && role+=(-F "$dir/corpus")
 	fi
+	local d
+	d=$(cj_dict "$dir") && role+=(-x "$d")
 	while [ -z "$cj_job_stop" ]; do
 		left=$((cj_deadline - $(cj_now)))
 		[ "$left" -gt 0 ] || break
