@@ -202,8 +202,36 @@ struct mmu_observer {
 	void (*pfn_dirty)(void *ctx, uint64_t pfn, bool large);
 };
 
+/*
+ * A split-spte protocol plugged in from a developer's own kernel-style C
+ * file (./spterace fuzz --protocol FILE.c, docs/your-protocol.md).  The
+ * functions take the kernel's arguments: sptep points into mmu/plug.c's
+ * proxy of the shadow pages, whose plain loads and stores the file's
+ * thread-sanitizer instrumentation turns into sim/ steps.  A NULL member
+ * keeps the built-in function.  They replace the 32-bit (CONFIG_X86_32)
+ * primitives only: a 64-bit host keeps its atomic built-in accesses.
+ */
+#define MMU_PROTOCOL_ABI 1
+struct mmu_protocol {
+	uint32_t abi;   /* MMU_PROTOCOL_ABI */
+	const char *name;
+	void (*set_spte)(uint64_t *sptep, uint64_t spte);
+	void (*update_clear_spte_fast)(uint64_t *sptep, uint64_t spte);
+	uint64_t (*update_clear_spte_slow)(uint64_t *sptep, uint64_t spte);
+	uint64_t (*get_spte_lockless)(uint64_t *sptep);
+	void (*count_spte_clear)(uint64_t *sptep, uint64_t spte);
+};
+
+/*
+ * The protocol every later mmu_init() plugs in (NULL: the built-in one).
+ * Set once, before any run.
+ */
+void mmu_set_protocol(const struct mmu_protocol *proto);
+const struct mmu_protocol *mmu_get_protocol(void);
+
 struct kvm {
 	struct sim *sim;
+	const struct mmu_protocol *proto;   /* NULL: the built-in primitives */
 	enum mmu_host_width width;
 	enum mmu_mutant mutant;
 	uint64_t shadow_mmio_mask;

@@ -28,6 +28,7 @@
  *       its last store, so the oracle sees every value the spte held.
  */
 #include "mmu/mmu.h"
+#include "mmu/plug.h"
 
 #include <assert.h>
 #include <string.h>
@@ -198,6 +199,7 @@ void mmu_init(struct kvm *kvm, struct sim *sim, enum mmu_host_width width,
 	kvm->mmio_generation = (0 + MMIO_GEN_MASK - 150) & MMIO_GEN_MASK;
 	kvm->obs = obs;
 	kvm->obs_ctx = obs_ctx;
+	kvm->proto = mmu_get_protocol();
 }
 
 /* ---- predicates ---- */
@@ -347,18 +349,33 @@ static void reader_feedback(struct kvm *kvm, uint32_t what, uint16_t count_tag, 
 				       (uint32_t)(count_tag >> 4 & 15) << 4 | same << 2 | cause);
 }
 
-static void report_begin(struct kvm *kvm, sim_addr sptep, uint64_t v)
+void mmu_report_write_begin(struct kvm *kvm, sim_addr sptep, uint64_t v)
 {
 	sim_note(kvm->sim, MMU_NOTE_WRITE, sptep, v, 0);
 	if (kvm->obs && kvm->obs->write_begin)
 		kvm->obs->write_begin(kvm->obs_ctx, sptep, v, sim_last_step(kvm->sim));
 }
 
-static void report_end(struct kvm *kvm, sim_addr sptep)
+void mmu_report_write_end(struct kvm *kvm, sim_addr sptep)
 {
 	if (kvm->obs && kvm->obs->write_end)
 		kvm->obs->write_end(kvm->obs_ctx, sptep);
 }
+
+#define report_begin mmu_report_write_begin
+#define report_end mmu_report_write_end
+
+void mmu_note_fn(struct kvm *kvm, enum mmu_fn f, sim_addr sptep)
+{
+	fn(kvm, f, sptep);
+}
+
+/*
+ * A plugged protocol (struct mmu_protocol, mmu/plug.c) replaces the 32-bit
+ * primitive `member` when it provides it; the built-in path stays as it is.
+ */
+#define PLUGGED(kvm, member) \
+	((kvm)->proto && (kvm)->proto->member && (kvm)->width == MMU_HOST_32)
 
 static void report_read(struct kvm *kvm, sim_addr sptep, enum mmu_read_kind kind,
 			uint64_t start, uint64_t end, uint64_t v)
@@ -394,6 +411,12 @@ static void count_spte_clear(struct kvm *kvm, sim_addr sptep, uint64_t spte)
 	uint32_t c;
 
 	fn(kvm, MMU_FN_COUNT_SPTE_CLEAR, sptep);
+	if (PLUGGED(kvm, count_spte_clear)) {
+		plug_enter_other(kvm, sptep);
+		kvm->proto->count_spte_clear(plug_sptep(sptep), spte);
+		plug_leave(kvm);
+		return;
+	}
 	if (is_shadow_present_pte(kvm, spte))
 		return;
 	sim_smp_wmb(s);
@@ -417,6 +440,12 @@ static void __set_spte(struct kvm *kvm, sim_addr sptep, uint64_t spte)
 	struct sim *s = kvm->sim;
 
 	fn(kvm, MMU_FN_SET_SPTE, sptep);
+	if (PLUGGED(kvm, set_spte)) {
+		plug_enter_write(kvm, sptep, spte);
+		kvm->proto->set_spte(plug_sptep(sptep), spte);
+		plug_leave(kvm);
+		return;
+	}
 	if (kvm->width == MMU_HOST_64) {
 		sim_store64(s, sptep, spte);
 		report_begin(kvm, sptep, spte);
@@ -451,6 +480,13 @@ static void __update_clear_spte_fast(struct kvm *kvm, sim_addr sptep, uint64_t s
 	struct sim *s = kvm->sim;
 
 	fn(kvm, MMU_FN_UPDATE_CLEAR_SPTE_FAST, sptep);
+	if (PLUGGED(kvm, update_clear_spte_fast)) {
+		/* The plugged function calls its own count_spte_clear(). */
+		plug_enter_write(kvm, sptep, spte);
+		kvm->proto->update_clear_spte_fast(plug_sptep(sptep), spte);
+		plug_leave(kvm);
+		return;
+	}
 	if (kvm->width == MMU_HOST_64) {
 		sim_store64(s, sptep, spte);
 		report_begin(kvm, sptep, spte);
@@ -479,6 +515,14 @@ static uint64_t __update_clear_spte_slow(struct kvm *kvm, sim_addr sptep, uint64
 	uint32_t old_low, old_high;
 
 	fn(kvm, MMU_FN_UPDATE_CLEAR_SPTE_SLOW, sptep);
+	if (PLUGGED(kvm, update_clear_spte_slow)) {
+		uint64_t old;
+
+		plug_enter_write(kvm, sptep, spte);
+		old = kvm->proto->update_clear_spte_slow(plug_sptep(sptep), spte);
+		plug_leave(kvm);
+		return old;
+	}
 	if (kvm->width == MMU_HOST_64) {
 		/* xchg64: a cmpxchg64 loop, as the kernel's xchg on u64 is. */
 		uint64_t old = sim_load64(s, sptep), seen;
@@ -518,6 +562,14 @@ static uint64_t __get_spte_lockless(struct kvm *kvm, sim_addr sptep, uint64_t *o
 	sim_addr count_addr = clear_spte_count_addr(sptep);
 
 	fn(kvm, MMU_FN_GET_SPTE_LOCKLESS, sptep);
+	if (PLUGGED(kvm, get_spte_lockless)) {
+		uint64_t v;
+
+		plug_enter_read(kvm, sptep);
+		v = kvm->proto->get_spte_lockless(plug_sptep(sptep));
+		*out_start = plug_leave(kvm);
+		return v;
+	}
 	if (kvm->width == MMU_HOST_64) {
 		uint64_t v = sim_load64(s, sptep);  /* ACCESS_ONCE(*sptep) */
 

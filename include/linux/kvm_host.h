@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Stand-in for the kernel's <linux/kvm_host.h>: everything is in spterace/kernel.h. */
+#include "spterace/kernel.h"
