@@ -60,6 +60,7 @@ void fz_harness_init(int *argc, char ***argv, struct fz_options *out)
 	const char *mutant = getenv("SPTERACE_MUTANT");
 	const char *strict = getenv("SPTERACE_STRICT");
 	const char *feedback = getenv("SPTERACE_FEEDBACK");
+	const char *protocol = getenv("SPTERACE_PROTOCOL");
 
 	memset(out, 0, sizeof(*out));
 	/*
@@ -81,6 +82,8 @@ void fz_harness_init(int *argc, char ***argv, struct fz_options *out)
 			out->bare = true;
 		else if (strcmp(arg, "--report-known") == 0)
 			out->report_known = true;
+		else if (strncmp(arg, "--protocol=", 11) == 0)
+			protocol = arg + 11;
 		else if (strncmp(arg, "--feedback=", 11) == 0)
 			feedback = arg + 11;
 		else if (strncmp(arg, "--report-known=", 15) == 0)
@@ -93,6 +96,8 @@ void fz_harness_init(int *argc, char ***argv, struct fz_options *out)
 			}
 		}
 	}
+	if (fz_protocol_load(protocol) != 0)
+		exit(2);
 	if (!feedback || strcmp(feedback, "on") == 0) {
 		out->feedback = fz_feedback_counters;
 		out->feedback_size = FZ_FEEDBACK_SIZE;

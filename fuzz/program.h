@@ -235,6 +235,14 @@ int fz_sidecar_read(const char *input, struct fz_sidecar *out, char *err, size_t
 /* is_mmio_spte() of the model's shadow-paging configuration. */
 bool fz_spte_is_mmio(uint64_t spte);
 
+/*
+ * Plug in the protocol of the shared object at path (tools/
+ * protocol_build.sh; NULL or empty: none).  -1 after saying why on stderr.
+ * The harnesses read --protocol=PATH or SPTERACE_PROTOCOL, the CLI the
+ * environment.
+ */
+int fz_protocol_load(const char *path);
+
 /* Decode an spte field by field, in the model's terms. */
 void fz_spte_describe(char *buf, size_t cap, uint64_t spte);
 

@@ -38,7 +38,10 @@
  * The oracle sees each logical write as it does from spte.c: the write
  * begins at the step of its first store (or locked operation) to either
  * half of its spte, and ends at the step of the store that has written
- * both halves; a function that never wrote both is ended on return.  A
+ * both halves; a function that never wrote both is ended on return.  For
+ * __update_clear_spte_fast/slow the event log then notes count_spte_clear,
+ * where spte.c's built-in update calls it, so the faithful example's runs
+ * are the built-in model's, event for event (same event-log hash).  A
  * lockless read's window starts at the first load of its last try: a try
  * begins with a load of the word the read loaded first, once the read has
  * loaded the high half and loaded that first word again (its re-check).
@@ -170,7 +173,8 @@ struct plug_cpu {
 	/* A write: the value reported, and how far it got. */
 	uint64_t value;
 	uint32_t halves;           /* bit 0: low stored, bit 1: high stored */
-	bool begun, ended, count_noted;
+	bool counts;               /* an update or clear: count_spte_clear follows */
+	bool begun, ended;
 	/* A read: its tries. */
 	enum try_state try;
 	sim_addr first;
@@ -219,16 +223,10 @@ static void stored(struct plug_cpu *c, sim_addr a)
 		if (c->halves == 3 && !c->ended) {
 			c->ended = true;
 			mmu_report_write_end(plug_kvm, c->sptep);
+			/* Where the built-in update calls count_spte_clear(). */
+			if (c->counts)
+				mmu_note_fn(plug_kvm, MMU_FN_COUNT_SPTE_CLEAR, c->sptep);
 		}
-	}
-}
-
-/* Any access of this CPU to the count: say so in the event log, once per call. */
-static void touch(struct plug_cpu *c, sim_addr a)
-{
-	if (a == c->count && !c->count_noted && c->kind != PLUG_READ) {
-		c->count_noted = true;
-		mmu_note_fn(plug_kvm, MMU_FN_COUNT_SPTE_CLEAR, c->sptep);
 	}
 }
 
@@ -244,7 +242,6 @@ static void commit(struct plug_cpu *c)
 	for (uint32_t w = 0; w < c->pending_words; w++)
 		v[w] = *sim_to_proxy(c->pending_addr + w);
 	for (uint32_t w = 0; w < c->pending_words; w++) {
-		touch(c, c->pending_addr + w);
 		sim_store32(plug_kvm->sim, c->pending_addr + w, v[w]);
 		stored(c, c->pending_addr + w);
 	}
@@ -277,7 +274,6 @@ static void load_word(struct plug_cpu *c, sim_addr a)
 
 	read_try(c, a);
 	opens = c->kind == PLUG_READ && c->try == TRY_OPEN && a == c->first;
-	touch(c, a);
 	*sim_to_proxy(a) = sim_load32(plug_kvm->sim, a);
 	if (opens)
 		c->try_start = sim_last_step(plug_kvm->sim);
@@ -339,10 +335,13 @@ static void enter(struct kvm *kvm, enum plug_kind kind, sim_addr sptep)
 	plug_active++;
 }
 
-void plug_enter_write(struct kvm *kvm, sim_addr sptep, uint64_t spte)
+void plug_enter_write(struct kvm *kvm, sim_addr sptep, uint64_t spte, bool counts)
 {
+	struct plug_cpu *c = &cpus[sim_current_cpu(kvm->sim)];
+
 	enter(kvm, PLUG_WRITE, sptep);
-	cpus[sim_current_cpu(kvm->sim)].value = spte;
+	c->value = spte;
+	c->counts = counts;
 }
 
 void plug_enter_read(struct kvm *kvm, sim_addr sptep)
@@ -432,7 +431,6 @@ u64 spterace_xchg(void *ptr, u64 v, size_t size)
 		return old;
 	}
 	s = plug_kvm->sim;
-	touch(c, a);
 	if (size == 4) {
 		old = sim_xchg32(s, a, (uint32_t)v);
 		stored(c, a);
@@ -471,7 +469,6 @@ u64 spterace_cmpxchg(void *ptr, u64 old, u64 new_value, size_t size)
 		return seen;
 	}
 	s = plug_kvm->sim;
-	touch(c, a);
 	if (size == 4) {
 		seen = sim_cmpxchg32(s, a, (uint32_t)old, (uint32_t)new_value);
 		if (seen == (uint32_t)old)

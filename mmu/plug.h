@@ -17,8 +17,11 @@
 /* The proxy of spte sptep, as the protocol file's u64 *sptep. */
 uint64_t *plug_sptep(sim_addr sptep);
 
-/* A logical write of spte to sptep (set, update or clear). */
-void plug_enter_write(struct kvm *kvm, sim_addr sptep, uint64_t spte);
+/*
+ * A logical write of spte to sptep: __set_spte, or (counts) an update or
+ * clear, whose count_spte_clear follows the write.
+ */
+void plug_enter_write(struct kvm *kvm, sim_addr sptep, uint64_t spte, bool counts);
 /* A lockless read of sptep. */
 void plug_enter_read(struct kvm *kvm, sim_addr sptep);
 /* Anything else (a plugged count_spte_clear alone). */

@@ -441,7 +441,7 @@ static void __set_spte(struct kvm *kvm, sim_addr sptep, uint64_t spte)
 
 	fn(kvm, MMU_FN_SET_SPTE, sptep);
 	if (PLUGGED(kvm, set_spte)) {
-		plug_enter_write(kvm, sptep, spte);
+		plug_enter_write(kvm, sptep, spte, false);
 		kvm->proto->set_spte(plug_sptep(sptep), spte);
 		plug_leave(kvm);
 		return;
@@ -482,7 +482,7 @@ static void __update_clear_spte_fast(struct kvm *kvm, sim_addr sptep, uint64_t s
 	fn(kvm, MMU_FN_UPDATE_CLEAR_SPTE_FAST, sptep);
 	if (PLUGGED(kvm, update_clear_spte_fast)) {
 		/* The plugged function calls its own count_spte_clear(). */
-		plug_enter_write(kvm, sptep, spte);
+		plug_enter_write(kvm, sptep, spte, true);
 		kvm->proto->update_clear_spte_fast(plug_sptep(sptep), spte);
 		plug_leave(kvm);
 		return;
@@ -518,7 +518,7 @@ static uint64_t __update_clear_spte_slow(struct kvm *kvm, sim_addr sptep, uint64
 	if (PLUGGED(kvm, update_clear_spte_slow)) {
 		uint64_t old;
 
-		plug_enter_write(kvm, sptep, spte);
+		plug_enter_write(kvm, sptep, spte, true);
 		old = kvm->proto->update_clear_spte_slow(plug_sptep(sptep), spte);
 		plug_leave(kvm);
 		return old;

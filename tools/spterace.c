@@ -762,6 +762,10 @@ int main(int argc, char **argv)
 {
 	const char *cmd = argc >= 2 ? argv[1] : "";
 
+	/* A crash found with a plugged protocol: the launcher rebuilt it. */
+	if (fz_protocol_load(getenv("SPTERACE_PROTOCOL")) != 0)
+		return 2;
+
 	if (strcmp(cmd, "mutants") == 0 && argc == 2)
 		return cmd_mutants();
 	if (strcmp(cmd, "mutants") == 0 && argc == 4 && strcmp(argv[2], "--target") == 0)
