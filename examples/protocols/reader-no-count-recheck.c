@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Mutant reader-no-count-recheck: __get_spte_lockless re-checks only the low half.
+ *
+ * The built-in mutant of the same name: the gup_get_pte reader, which
+ * cannot see a present -> 0 -> present rewrite whose low halves are equal.
+ *
+ * Everything else is examples/protocols/split-spte-3.11.c.  The changed
+ * lines are marked MUTANT.
+ */
+#include <spterace/kernel.h>
+
+/*
+ * After a write of a non-present value, move the page's clear count, so a
+ * lockless reader that paired halves from both sides of a present -> 0 ->
+ * present sequence (with equal low halves) notices and tries again.  The
+ * wmb keeps both halves of the clear ahead of the increment.
+ */
+static void count_spte_clear(u64 *sptep, u64 spte)
+{
+	struct kvm_mmu_page *sp = page_header(__pa(sptep));
+
+	if (is_shadow_present_pte(spte))
+		return;
+
+	smp_wmb();
+	sp->clear_spte_count++;
+}
+
+/*
+ * The spte is not present: publish the high half first, so whoever sees
+ * the new low half (and its present bit) also sees the new high half.
+ */
+static void __set_spte(u64 *sptep, u64 spte)
+{
+	union split_spte *ssptep, sspte;
+
+	ssptep = (union split_spte *)sptep;
+	sspte = (union split_spte)spte;
+
+	ssptep->spte_high = sspte.spte_high;
+	smp_wmb();
+	ssptep->spte_low = sspte.spte_low;
+}
+
+/*
+ * Nobody else can change the old value: clear the present bit (low half)
+ * before touching the high half, so no one pairs the old low half with the
+ * new high half without seeing the low half change.
+ */
+static void __update_clear_spte_fast(u64 *sptep, u64 spte)
+{
+	union split_spte *ssptep, sspte;
+
+	ssptep = (union split_spte *)sptep;
+	sspte = (union split_spte)spte;
+
+	ssptep->spte_low = sspte.spte_low;
+	smp_wmb();
+	ssptep->spte_high = sspte.spte_high;
+	count_spte_clear(sptep, spte);
+}
+
+/*
+ * The old value may change under us (fast page fault sets W, the CPU sets
+ * A and D, all in the low half): xchg returns exactly what was there and
+ * orders the high half after it.  Only lock holders write the high half.
+ */
+static u64 __update_clear_spte_slow(u64 *sptep, u64 spte)
+{
+	union split_spte *ssptep, sspte, orig;
+
+	ssptep = (union split_spte *)sptep;
+	sspte = (union split_spte)spte;
+
+	orig.spte_low = xchg(&ssptep->spte_low, sspte.spte_low);
+	orig.spte_high = ssptep->spte_high;
+	ssptep->spte_high = sspte.spte_high;
+	count_spte_clear(sptep, spte);
+
+	return orig.spte;
+}
+
+/*
+ * Read both halves without mmu_lock.  The first rmb pairs with
+ * count_spte_clear's wmb, the second with __set_spte's, the third keeps
+ * the re-checks after the half reads.  A changed low half or a moved count
+ * means a writer ran in between: try again.
+ */
+static u64 __get_spte_lockless(u64 *sptep)
+{
+	struct kvm_mmu_page *sp = page_header(__pa(sptep));
+	union split_spte spte, *orig = (union split_spte *)sptep;
+	int count;
+
+retry:
+	count = ACCESS_ONCE(sp->clear_spte_count);	/* MUTANT: sampled, never re-checked */
+	smp_rmb();
+
+	spte.spte_low = orig->spte_low;
+	smp_rmb();
+
+	spte.spte_high = orig->spte_high;
+	smp_rmb();
+
+	if (unlikely(spte.spte_low != orig->spte_low))	/* MUTANT: no count re-check */
+		goto retry;
+	(void)count;
+
+	return spte.spte;
+}

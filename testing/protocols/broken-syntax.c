@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* A protocol file with a compile error (//tools:protocol_errors_test). */
+#include <spterace/kernel.h>
+
+static void __set_spte(u64 *sptep, u64 spte)
+{
+	union split_spte *ssptep = (union split_spte *)sptep;
+
+	ssptep->spte_high = spte >> 32
+	ssptep->spte_low = (u32)spte;
+}
