@@ -449,6 +449,10 @@ void report_text(FILE *f, const struct repro *rp)
 	fprintf(f, "  input     %s\n", rp->path);
 	fprintf(f, "  target    %s, mutant %s, format %u\n", fz_target_name(p->target),
 		mmu_mutant_info(rp->opts->mutant)->name, p->version);
+	if (mmu_get_protocol())
+		fprintf(f, "  protocol  %s, plugged in place of the built-in split-spte primitives%s\n",
+			mmu_get_protocol()->name,
+			p->width == MMU_HOST_64 ? " (not used: a 64-bit host)" : "");
 	fprintf(f, "  host      %s, %s, %s schedule, %u CPUs, %u operations\n",
 		p->width == MMU_HOST_64 ? "64-bit" : "32-bit PAE",
 		p->mm == SIM_MM_TSO ? "x86-TSO" : "sequentially consistent",
