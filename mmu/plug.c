@@ -179,6 +179,10 @@ struct plug_cpu {
 	enum try_state try;
 	sim_addr first;
 	uint64_t try_mark, try_start;
+	/* The try's loads, for the interleaving feedback (tags) and its cause. */
+	uint16_t count_tag, low_tag, high_tag;
+	uint32_t counts_read, lows_read;
+	uint32_t count_first, count_last, low_first, low_last;
 };
 
 static struct kvm *plug_kvm;
@@ -247,6 +251,42 @@ static void commit(struct plug_cpu *c)
 	}
 }
 
+/* The feedback of the try that ends (as spte.c's reader gives it). */
+static void try_feedback(struct plug_cpu *c, bool retried)
+{
+	uint32_t cause = 0;
+
+	if (retried && c->lows_read > 1 && c->low_last != c->low_first)
+		cause = 1;
+	else if (retried && c->counts_read > 1 && c->count_last != c->count_first)
+		cause = 2;
+	mmu_reader_try_feedback(plug_kvm, retried, c->count_tag, c->low_tag, c->high_tag, cause);
+	c->counts_read = c->lows_read = 0;
+	c->count_tag = c->low_tag = c->high_tag = 0;
+}
+
+/* Note what a load of the reader returned, and from which writer. */
+static void try_loaded(struct plug_cpu *c, sim_addr a, uint32_t v)
+{
+	uint16_t tag = sim_load_tag(plug_kvm->sim);
+
+	if (a == c->count) {
+		if (!c->counts_read++) {
+			c->count_tag = tag;
+			c->count_first = v;
+		}
+		c->count_last = v;
+	} else if (a == c->sptep) {
+		if (!c->lows_read++) {
+			c->low_tag = tag;
+			c->low_first = v;
+		}
+		c->low_last = v;
+	} else if (a == c->sptep + 1) {
+		c->high_tag = tag;
+	}
+}
+
 /* The lockless reader's tries (see the top of the file). */
 static void read_try(struct plug_cpu *c, sim_addr a)
 {
@@ -259,6 +299,7 @@ static void read_try(struct plug_cpu *c, sim_addr a)
 		c->try = TRY_OPEN;
 		c->try_mark = sim_retry_mark(s);
 	} else if (a == c->first && c->try == TRY_CLOSED) {
+		try_feedback(c, true);
 		plug_kvm->read_retries++;
 		sim_retry_wait(s, c->try_mark);
 		c->try_mark = sim_retry_mark(s);
@@ -275,6 +316,8 @@ static void load_word(struct plug_cpu *c, sim_addr a)
 	read_try(c, a);
 	opens = c->kind == PLUG_READ && c->try == TRY_OPEN && a == c->first;
 	*sim_to_proxy(a) = sim_load32(plug_kvm->sim, a);
+	if (c->kind == PLUG_READ)
+		try_loaded(c, a, *sim_to_proxy(a));
 	if (opens)
 		c->try_start = sim_last_step(plug_kvm->sim);
 	if (c->kind == PLUG_READ && a == c->sptep + 1 && c->try == TRY_OPEN)
@@ -366,6 +409,8 @@ uint64_t plug_leave(struct kvm *kvm)
 		if (!c->ended)
 			mmu_report_write_end(kvm, c->sptep);
 	}
+	if (c->kind == PLUG_READ)
+		try_feedback(c, false);
 	start = c->try != TRY_NONE ? c->try_start : sim_last_step(kvm->sim);
 	c->kind = PLUG_NONE;
 	plug_active--;
