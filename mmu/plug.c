@@ -178,7 +178,9 @@ struct plug_cpu {
 	/* A read: its tries. */
 	enum try_state try;
 	sim_addr first;
-	uint64_t try_mark, try_start;
+	uint64_t try_mark;
+	uint64_t first_step, low_start, window_start;
+	bool have_window;
 	/* The try's loads, for the interleaving feedback (tags) and its cause. */
 	uint16_t count_tag, low_tag, high_tag;
 	uint32_t counts_read, lows_read;
@@ -287,40 +289,77 @@ static void try_loaded(struct plug_cpu *c, sim_addr a, uint32_t v)
 	}
 }
 
-/* The lockless reader's tries (see the top of the file). */
-static void read_try(struct plug_cpu *c, sim_addr a)
+/* A new try of the reader begins: wait as spte.c's reader does. */
+static void new_try(struct plug_cpu *c)
 {
 	struct sim *s = plug_kvm->sim;
 
-	if (c->kind != PLUG_READ)
-		return;
+	try_feedback(c, true);
+	plug_kvm->read_retries++;
+	sim_retry_wait(s, c->try_mark);
+	c->try_mark = sim_retry_mark(s);
+	c->try = TRY_OPEN;
+}
+
+/*
+ * The lockless reader's tries (see the top of the file), before its load of
+ * word a.  A load of the first word after the high half is the re-check of
+ * the try, unless the try already saw its low half change: a reader that
+ * re-checks the low half first (and short-circuits) then starts again.
+ */
+static void read_try(struct plug_cpu *c, sim_addr a)
+{
 	if (c->try == TRY_NONE) {
 		c->first = a;
 		c->try = TRY_OPEN;
-		c->try_mark = sim_retry_mark(s);
+		c->try_mark = sim_retry_mark(plug_kvm->sim);
 	} else if (a == c->first && c->try == TRY_CLOSED) {
-		try_feedback(c, true);
-		plug_kvm->read_retries++;
-		sim_retry_wait(s, c->try_mark);
-		c->try_mark = sim_retry_mark(s);
-		c->try = TRY_OPEN;
+		new_try(c);
 	} else if (a == c->first && c->try == TRY_HIGH) {
-		c->try = TRY_CLOSED;
+		if (a != c->sptep && c->lows_read > 1 && c->low_last != c->low_first)
+			new_try(c);
+		else
+			c->try = TRY_CLOSED;
+	} else if (a == c->sptep && c->try == TRY_CLOSED && c->first == c->count &&
+		   c->counts_read > 1 && c->count_last != c->count_first) {
+		/*
+		 * The count moved and the reader loads the low half: a new try
+		 * whose count is the re-check's value (the compiler may reuse
+		 * that load: no barrier separates it from the next try's).
+		 */
+		new_try(c);
+	}
+}
+
+/*
+ * After the reader's load of word a at step: the window of the value it
+ * returns starts at the first load of the try whose low half load came
+ * last before its last high half load (the halves it returns).
+ */
+static void read_window(struct plug_cpu *c, sim_addr a, uint64_t step)
+{
+	if (a == c->first && c->first != c->sptep)
+		c->first_step = step;
+	if (a == c->sptep)
+		c->low_start = c->first == c->sptep ? step : c->first_step;
+	if (a == c->sptep + 1) {
+		c->window_start = c->low_start;
+		c->have_window = true;
 	}
 }
 
 static void load_word(struct plug_cpu *c, sim_addr a)
 {
-	bool opens;
+	struct sim *s = plug_kvm->sim;
 
-	read_try(c, a);
-	opens = c->kind == PLUG_READ && c->try == TRY_OPEN && a == c->first;
-	*sim_to_proxy(a) = sim_load32(plug_kvm->sim, a);
 	if (c->kind == PLUG_READ)
-		try_loaded(c, a, *sim_to_proxy(a));
-	if (opens)
-		c->try_start = sim_last_step(plug_kvm->sim);
-	if (c->kind == PLUG_READ && a == c->sptep + 1 && c->try == TRY_OPEN)
+		read_try(c, a);
+	*sim_to_proxy(a) = sim_load32(s, a);
+	if (c->kind != PLUG_READ)
+		return;
+	try_loaded(c, a, *sim_to_proxy(a));
+	read_window(c, a, sim_last_step(s));
+	if (a == c->sptep + 1 && c->try == TRY_OPEN)
 		c->try = TRY_HIGH;
 }
 
@@ -411,7 +450,7 @@ uint64_t plug_leave(struct kvm *kvm)
 	}
 	if (c->kind == PLUG_READ)
 		try_feedback(c, false);
-	start = c->try != TRY_NONE ? c->try_start : sim_last_step(kvm->sim);
+	start = c->have_window ? c->window_start : sim_last_step(kvm->sim);
 	c->kind = PLUG_NONE;
 	plug_active--;
 	return start;

@@ -8,16 +8,18 @@
 #              3.11 layout and against the mainline layout, unchanged
 #   faithful   both faithful examples replay the spte and mmu seed corpora
 #              and regressions with no divergence, with the event-log hash
-#              of the built-in model on every input (event for event)
+#              of the built-in model on every input (event for event), and
+#              give the built-in model's verdict and hash on random programs
 #   mutants    each mutant example diverges on the built-in mutant's
 #              regression witness, with the built-in mutant's hash
 #   errors     a broken file gets its one-line error and exit status 2
 #
-# Usage: protocol_test.sh MODE SPTE_REPLAY MMU_REPLAY
+# Usage: protocol_test.sh MODE SPTE_REPLAY MMU_REPLAY PROTOCOL_DIFF
 set -u
 mode=$1
 spte=$2
 mmu=$3
+pdiff=$4
 tmp=${TEST_TMPDIR:-$(mktemp -d)}
 build=tools/protocol_build.sh
 fails=0
@@ -57,6 +59,14 @@ faithful)
 				diff <(echo "$want") <(echo "$got")
 			else
 				echo "ok   $f: $(echo "$got" | wc -l) $t inputs pass, same hashes as the built-in model"
+			fi
+			runs=20000
+			[ $t = mmu ] && runs=3000
+			if out=$("$pdiff" --protocol="$p" --target=$t --runs=$runs --seed=11); then
+				echo "ok   $f: $(echo "$out" | tail -1)"
+			else
+				fail "$f differs from the built-in model on random programs:"
+				echo "$out"
 			fi
 		done
 	done ;;
