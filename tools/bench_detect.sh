@@ -15,12 +15,18 @@
 #              for the mutants of the writer and reader protocol; it gets
 #              every CPU (a writer and a reader must run in parallel)
 #
+# --protocol FILE.c[,FILE.c...] measures plugged protocols (docs/your-protocol.md)
+# instead of the built-in mutants: each file is a row, named by its base
+# name, run on the faithful model with the file's primitives (libfuzzer and
+# random; stress runs mmu/spte.c only, so its rows are n/a).
+#
 # Each run is pinned to one CPU (--cpu) and capped at --time seconds.  The
 # raw results go to DIR/detect.csv (one line per run), the summary to
 # DIR/detect.md (also printed) and a plot to DIR/detect.png (gnuplot).
 
 bench_detect() {
-	local runs=5 time=120 only="" target=spte core=0 engine=all from=seeds out="" feedback=on
+	local runs=5 time=120 only="" target=spte core=0 engine=all from=seeds out="" feedback=on protos=""
+	declare -A proto_so=()
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--target) [ $# -ge 2 ] || die "--target needs a value"; target=$2; shift 2 ;;
@@ -32,6 +38,7 @@ bench_detect() {
 		--from) [ $# -ge 2 ] || die "--from needs a value"; from=$2; shift 2 ;;
 		--feedback) [ $# -ge 2 ] || die "--feedback needs a value"; feedback=$2; shift 2 ;;
 		--out) [ $# -ge 2 ] || die "--out needs a value"; out=$2; shift 2 ;;
+		--protocol) [ $# -ge 2 ] || die "--protocol needs a file"; protos=$2; shift 2 ;;
 		*) die "bench detect: unknown option '$1'" ;;
 		esac
 	done
@@ -56,7 +63,10 @@ bench_detect() {
 	setup
 	local mutants
 	mutants=$(cli mutants | awk '{print $1}') || exit 2
-	if [ -n "$only" ]; then
+	[ -z "$protos" ] || [ -z "$only" ] || die "--protocol and --mutant do not go together"
+	if [ -n "$protos" ]; then
+		mutants=""
+	elif [ -n "$only" ]; then
 		local want
 		for want in ${only//,/ }; do
 			echo "$mutants" | grep -qx -- "$want" ||
@@ -67,6 +77,18 @@ bench_detect() {
 	[ -n "$out" ] || out="out/bench/detect-$target-$(date +%Y%m%d-%H%M%S)-$$"
 	out=$(cd "$CALLER" && mkdir -p -- "$out" && cd -- "$out" && pwd) || die "cannot create $out"
 	[ -e "$out/detect.csv" ] && die "$out/detect.csv exists: choose another --out"
+	local pf pname
+	for pf in ${protos//,/ }; do
+		pname=$(basename "$pf" .c)
+		[ -z "${proto_so[$pname]:-}" ] || die "two protocol files named $pname"
+		local pabs
+		pabs=$(cd "$CALLER" && readlink -f -- "$pf" 2>/dev/null)
+		[ -n "$pabs" ] && [ -f "$pabs" ] || die "$pf: no such file"
+		mkdir -p "$out/protocol"
+		"$ROOT/tools/protocol_build.sh" "$pabs" "$out/protocol/$pname.so" "$pf" || exit 2
+		proto_so[$pname]=$out/protocol/$pname.so
+		mutants="$mutants $pname"
+	done
 
 	# Copies of the binaries: a build during a long benchmark must not change them.
 	local snap lf_bin="" rnd_bin=""
@@ -101,7 +123,11 @@ bench_detect() {
 		for e in $engines; do
 			for i in $(seq 1 "$runs"); do
 				n=$((n + 1))
-				if ! echo "$expressible" | grep -qx -- "$m"; then
+				if [ -n "${proto_so[$m]:-}" ] && [ "$e" = stress ]; then
+					echo "$e,$m,$i,na,," >"$lines/$n"
+					continue
+				fi
+				if [ -z "${proto_so[$m]:-}" ] && ! echo "$expressible" | grep -qx -- "$m"; then
 					echo "$e,$m,$i,na,," >"$lines/$n"
 					continue
 				fi
@@ -136,7 +162,7 @@ bench_detect() {
 	{
 		echo
 		echo "Machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), clang-14; one run per CPU at a time, on CPU ${cores[*]}."
-		echo "Command: ./spterace bench detect --target $target --runs $runs --time $time --engine $engine --from $from --feedback $feedback${only:+ --mutant $only}"
+		echo "Command: ./spterace bench detect --target $target --runs $runs --time $time --engine $engine --from $from --feedback $feedback${only:+ --mutant $only}${protos:+ --protocol $protos}"
 	} >>"$out/detect.md"
 	cat "$out/detect.md"
 	bench_detect_plot "$out" "$time" && echo "plot: $(show "$out")/detect.png"
@@ -145,6 +171,13 @@ bench_detect() {
 # One run on CPU $4: prints its CSV line.  Uses target, time, from, snap.
 bench_detect_run() {
 	local e=$1 m=$2 i=$3 core=$4 dir start end log secs execs found=0
+	# A plugged protocol runs on the faithful model with its primitives.
+	if [ -n "${proto_so[$m]:-}" ]; then
+		export SPTERACE_PROTOCOL=${proto_so[$m]}
+		m=none
+	else
+		unset SPTERACE_PROTOCOL
+	fi
 	dir=$(mktemp -d)
 	mkdir "$dir/corpus" "$dir/art"
 	case "$e" in
@@ -183,7 +216,7 @@ bench_detect_run() {
 		;;
 	esac
 	rm -rf "$dir"
-	echo "$e,$m,$i,$found,${secs:-$time},${execs:-0}"
+	echo "$e,$2,$i,$found,${secs:-$time},${execs:-0}"
 }
 
 # The Markdown table: per mutant and engine, the detection rate and the
