@@ -50,7 +50,7 @@
  * blocks instead of burning the step budget.
  */
 #define SPTERACE_KERNEL_TYPES_ONLY
-#include "spterace/kernel.h"
+#include "include/spterace/kernel.h"
 
 #include "mmu/plug.h"
 
@@ -200,6 +200,13 @@ u64 shadow_nx_mask = PT64_NX_MASK;
 u64 shadow_x_mask;
 u64 shadow_mmu_writable_mask = SPTE_MMU_WRITEABLE;
 u64 shadow_host_writable_mask = SPTE_HOST_WRITEABLE;
+
+void plug_reset(void)
+{
+	memset(cpus, 0, sizeof(cpus));
+	plug_active = 0;
+	plug_kvm = NULL;
+}
 
 /* The calling CPU's state, or NULL outside a plugged call. */
 static struct plug_cpu *this_cpu(void)

@@ -14,6 +14,12 @@
 
 #include "mmu/mmu.h"
 
+/*
+ * A new run (mmu_init): forget the CPUs of the last one, which may have
+ * ended inside a plugged function (a deadlock or the step limit).
+ */
+void plug_reset(void);
+
 /* The proxy of spte sptep, as the protocol file's u64 *sptep. */
 uint64_t *plug_sptep(sim_addr sptep);
 

@@ -200,6 +200,8 @@ void mmu_init(struct kvm *kvm, struct sim *sim, enum mmu_host_width width,
 	kvm->obs = obs;
 	kvm->obs_ctx = obs_ctx;
 	kvm->proto = mmu_get_protocol();
+	if (kvm->proto && sim)
+		plug_reset();
 }
 
 /* ---- predicates ---- */

@@ -142,7 +142,9 @@ for h in fuzz/*_fuzz.c; do
 	[ -f "fuzz/$name.options" ] || die "no options fuzz/$name.options for $h"
 	compile "$h"
 	# shellcheck disable=SC2086 # flag lists
-	$CXX $CXXFLAGS "$compiled" "${libobjs[@]}" $LIB_FUZZING_ENGINE -o "$OUT/$name" ||
+	# -ldl: fuzz/protocol.c's dlopen (a plugged protocol), in libc only
+	# since glibc 2.34.
+	$CXX $CXXFLAGS "$compiled" "${libobjs[@]}" $LIB_FUZZING_ENGINE -ldl -o "$OUT/$name" ||
 		die "linking $name failed"
 	cp "fuzz/$name.dict" "$OUT/$name.dict"
 	cp "fuzz/$name.options" "$OUT/$name.options"
