@@ -336,19 +336,21 @@ static void fn(struct kvm *kvm, enum mmu_fn f, sim_addr sptep)
 
 /*
  * Interleaving feedback of the lockless reader (not part of the kernel
- * function): which writers' halves a try assembled, and why it retried.
+ * function): which writers' stores a try assembled (the count, the low and
+ * high halves, and the last re-check), and why it retried.
  */
 enum { FB_TRY_RETURNED = 1, FB_TRY_RETRIED };
 
 static void reader_feedback(struct kvm *kvm, uint32_t what, uint16_t count_tag, uint16_t low_tag,
-			    uint16_t high_tag, uint32_t cause)
+			    uint16_t high_tag, uint16_t check_tag, uint32_t cause)
 {
-	/* The writers' sites, and whether the halves came from one writer. */
-	uint32_t same = (low_tag == high_tag) | (count_tag == low_tag) << 1;
+	/* Writers' sites; whether the halves and the re-check share a writer. */
+	uint32_t same = (low_tag == high_tag) | (low_tag == check_tag) << 1;
 
-	sim_feedback(kvm->sim, what << 24 | (uint32_t)(low_tag >> 4) << 16 |
-				       (uint32_t)(high_tag >> 4) << 8 |
-				       (uint32_t)(count_tag >> 4 & 15) << 4 | same << 2 | cause);
+	sim_feedback(kvm->sim, what << 30 | cause << 28 | same << 26 |
+				       (uint32_t)(count_tag >> 4 & 3) << 24 |
+				       (uint32_t)(low_tag >> 4) << 16 | (uint32_t)(high_tag >> 4) << 8 |
+				       (uint32_t)(check_tag >> 4));
 }
 
 void mmu_report_write_begin(struct kvm *kvm, sim_addr sptep, uint64_t v)
@@ -360,6 +362,7 @@ void mmu_report_write_begin(struct kvm *kvm, sim_addr sptep, uint64_t v)
 
 void mmu_report_write_end(struct kvm *kvm, sim_addr sptep)
 {
+	sim_site(kvm->sim, 0);   /* the logical write is over */
 	if (kvm->obs && kvm->obs->write_end)
 		kvm->obs->write_end(kvm->obs_ctx, sptep);
 }
@@ -390,6 +393,7 @@ static void report_read(struct kvm *kvm, sim_addr sptep, enum mmu_read_kind kind
 			uint64_t start, uint64_t end, uint64_t v)
 {
 	sim_note(kvm->sim, MMU_NOTE_READ, sptep, v, kind);
+	sim_site(kvm->sim, 0);   /* the read is over */
 	if (kvm->obs && kvm->obs->read)
 		kvm->obs->read(kvm->obs_ctx, sptep, kind, start, end, v);
 }
@@ -623,7 +627,7 @@ static uint64_t __get_spte_lockless(struct kvm *kvm, sim_addr sptep, uint64_t *o
 		}
 		changed = cause != 0;
 		reader_feedback(kvm, changed ? FB_TRY_RETRIED : FB_TRY_RETURNED, count_tag, low_tag,
-				high_tag, cause);
+				high_tag, sim_load_tag(s), cause);
 		if (!changed)
 			return low | (uint64_t)high << 32;
 		kvm->read_retries++;

@@ -661,6 +661,9 @@ static uint32_t mem_view32(const struct sim *s, const struct sim_cpu *c, sim_add
  * Code coverage saturates fast on a small model; these counters say which
  * interleavings a run went through.  Each is a hashed key into
  * config.feedback (libFuzzer's extra counters, AFL++ map slots):
+ * Loads and fences count only inside one of the model's sites (sim_site;
+ * site 0 is everything else), so the counters are the protocol's own
+ * interleavings, not those of the code around it.
  *   reads-from   per load: the reader's site and how many loads into it,
  *                the half (low/high word), the writer's site, whether the
  *                writer was this CPU and whether the value was forwarded
@@ -715,7 +718,8 @@ static void fb_load(struct sim *s, uint32_t i, sim_addr a)
 	uint16_t t;
 	uint32_t wcpu, who, at;
 
-	if (!s->config.feedback)
+	/* Only loads of the model's sites: the protocol's own interleavings. */
+	if (!s->config.feedback || !c->site)
 		return;
 	t = view_tag(s, c, a, &fwd);
 	wcpu = t & 15;
@@ -733,7 +737,7 @@ static void fb_fence(struct sim *s, uint32_t i)
 {
 	const struct sim_cpu *c = &s->cpu[i];
 
-	if (s->config.feedback)
+	if (s->config.feedback && c->site)
 		fb_count(s, FB_FENCE, (uint32_t)c->site << 8 | (c->sb_count < 3 ? c->sb_count : 3));
 }
 
