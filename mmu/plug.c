@@ -182,7 +182,7 @@ struct plug_cpu {
 	uint64_t first_step, low_start, window_start;
 	bool have_window;
 	/* The try's loads, for the interleaving feedback (tags) and its cause. */
-	uint16_t count_tag, low_tag, high_tag;
+	uint16_t count_tag, low_tag, high_tag, check_tag;
 	uint32_t counts_read, lows_read;
 	uint32_t count_first, count_last, low_first, low_last;
 };
@@ -269,9 +269,10 @@ static void try_feedback(struct plug_cpu *c, bool retried)
 		cause = 1;
 	else if (retried && c->counts_read > 1 && c->count_last != c->count_first)
 		cause = 2;
-	mmu_reader_try_feedback(plug_kvm, retried, c->count_tag, c->low_tag, c->high_tag, cause);
+	mmu_reader_try_feedback(plug_kvm, retried, c->count_tag, c->low_tag, c->high_tag,
+				c->check_tag, cause);
 	c->counts_read = c->lows_read = 0;
-	c->count_tag = c->low_tag = c->high_tag = 0;
+	c->count_tag = c->low_tag = c->high_tag = c->check_tag = 0;
 }
 
 /* Note what a load of the reader returned, and from which writer. */
@@ -279,6 +280,7 @@ static void try_loaded(struct plug_cpu *c, sim_addr a, uint32_t v)
 {
 	uint16_t tag = sim_load_tag(plug_kvm->sim);
 
+	c->check_tag = tag;   /* the try's last load: its deciding re-check */
 	if (a == c->count) {
 		if (!c->counts_read++) {
 			c->count_tag = tag;

@@ -45,10 +45,10 @@ void mmu_report_write_end(struct kvm *kvm, sim_addr sptep);
 void mmu_note_fn(struct kvm *kvm, enum mmu_fn f, sim_addr sptep);
 /*
  * The lockless reader's interleaving feedback for one try: the writer tags
- * of the count, low and high loads; cause 1 the low half changed, 2 the
- * count changed.
+ * of the count, low and high loads and of the last re-check; cause 1 the
+ * low half changed, 2 the count changed.
  */
 void mmu_reader_try_feedback(struct kvm *kvm, bool retried, uint16_t count_tag, uint16_t low_tag,
-			     uint16_t high_tag, uint32_t cause);
+			     uint16_t high_tag, uint16_t check_tag, uint32_t cause);
 
 #endif

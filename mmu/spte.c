@@ -376,10 +376,10 @@ void mmu_note_fn(struct kvm *kvm, enum mmu_fn f, sim_addr sptep)
 }
 
 void mmu_reader_try_feedback(struct kvm *kvm, bool retried, uint16_t count_tag, uint16_t low_tag,
-			     uint16_t high_tag, uint32_t cause)
+			     uint16_t high_tag, uint16_t check_tag, uint32_t cause)
 {
 	reader_feedback(kvm, retried ? FB_TRY_RETRIED : FB_TRY_RETURNED, count_tag, low_tag, high_tag,
-			cause);
+			check_tag, cause);
 }
 
 /*
