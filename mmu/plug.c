@@ -66,10 +66,12 @@ _Static_assert(SPTERACE_PROTOCOL_ABI == MMU_PROTOCOL_ABI, "protocol ABI");
 /* ---- the plugged protocol ---- */
 
 static const struct mmu_protocol *plugged;
+static void proxy_init(void);
 
 void mmu_set_protocol(const struct mmu_protocol *proto)
 {
 	plugged = proto;
+	proxy_init();
 }
 
 const struct mmu_protocol *mmu_get_protocol(void)
@@ -98,11 +100,16 @@ struct kvm_mmu_page *spterace_page_header(hpa_t shadow_page)
 		fprintf(stderr, "spterace: protocol: page_header() of an address that is not an spte\n");
 		abort();
 	}
-	if (!proxy_sp[sp].spt) {
+	return &proxy_sp[sp];
+}
+
+/* Once, before any run (the same code in every run: AFL++ stability). */
+static void proxy_init(void)
+{
+	for (uint32_t sp = 0; sp < MMU_SP_MAX; sp++) {
 		proxy_sp[sp].spt = (u64 *)&proxy_words[sp * MMU_SP_WORDS];
 		proxy_sp[sp].role.level = PT_PAGE_TABLE_LEVEL;
 	}
-	return &proxy_sp[sp];
 }
 
 static void fatal_access(const char *what, const void *p, size_t size)
