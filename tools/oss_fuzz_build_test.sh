@@ -271,6 +271,18 @@ check_afl() {
 	else
 		bad "$name: afl-fuzz (execs ${execs:-0}, crashes ${crashes:-0}):"
 		grep -vE '^\s*$' "$log" | tail -20
+		# What crashed: the first crash replayed, and every crash kept
+		# among the test's outputs (bazel-testlogs/.../test.outputs).
+		local c
+		for c in "$tmp/afl-$name"/default/crashes/id:*; do
+			[ -e "$c" ] || continue
+			echo "replay of $c:"
+			"$f" "$c" 2>&1 | grep -vE '^\s*$' | head -40
+			break
+		done
+		if [ -n "${TEST_UNDECLARED_OUTPUTS_DIR:-}" ]; then
+			cp -r "$tmp/afl-$name/default/crashes" "$TEST_UNDECLARED_OUTPUTS_DIR/afl-$name-crashes" 2>/dev/null
+		fi
 	fi
 	# A run is a pure function of its input: anything below 100% is state
 	# one execution leaves to the next.
