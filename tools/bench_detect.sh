@@ -163,6 +163,7 @@ bench_detect() {
 		echo
 		echo "Machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), clang-14; one run per CPU at a time, on CPU ${cores[*]}."
 		echo "Command: ./spterace bench detect --target $target --runs $runs --time $time --engine $engine --from $from --feedback $feedback${only:+ --mutant $only}${protos:+ --protocol $protos}"
+		echo "Binary: commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ', with local changes')."
 	} >>"$out/detect.md"
 	cat "$out/detect.md"
 	bench_detect_plot "$out" "$time" && echo "plot: $(show "$out")/detect.png"
