@@ -45,71 +45,71 @@ static void count_spte_clear(u64 *sptep, u64 spte)
 
 static void __set_spte(u64 *sptep, u64 spte)
 {
-	union split_spte *ssptep, sspte;
+	union split_spte *halves, want;
 
-	ssptep = (union split_spte *)sptep;
-	sspte = (union split_spte)spte;
+	halves = (union split_spte *)sptep;
+	want = (union split_spte)spte;
 
-	ssptep->spte_high = sspte.spte_high;
+	halves->spte_high = want.spte_high;
 
 	/* The present bit is in the low half: publish it last. */
 	smp_wmb();
 
-	WRITE_ONCE(ssptep->spte_low, sspte.spte_low);
+	WRITE_ONCE(halves->spte_low, want.spte_low);
 }
 
 static void __update_clear_spte_fast(u64 *sptep, u64 spte)
 {
-	union split_spte *ssptep, sspte;
+	union split_spte *halves, want;
 
-	ssptep = (union split_spte *)sptep;
-	sspte = (union split_spte)spte;
+	halves = (union split_spte *)sptep;
+	want = (union split_spte)spte;
 
-	WRITE_ONCE(ssptep->spte_low, sspte.spte_low);
+	WRITE_ONCE(halves->spte_low, want.spte_low);
 
 	/* Present -> not present: take the present bit away first. */
 	smp_wmb();
 
-	ssptep->spte_high = sspte.spte_high;
+	halves->spte_high = want.spte_high;
 	count_spte_clear(sptep, spte);
 }
 
 static u64 __update_clear_spte_slow(u64 *sptep, u64 spte)
 {
-	union split_spte *ssptep, sspte, orig;
+	union split_spte *halves, want, old;
 
-	ssptep = (union split_spte *)sptep;
-	sspte = (union split_spte)spte;
+	halves = (union split_spte *)sptep;
+	want = (union split_spte)spte;
 
 	/* The locked exchange also orders the high half after it. */
-	orig.spte_low = xchg(&ssptep->spte_low, sspte.spte_low);
-	orig.spte_high = ssptep->spte_high;
-	ssptep->spte_high = sspte.spte_high;
+	old.spte_low = xchg(&halves->spte_low, want.spte_low);
+	old.spte_high = halves->spte_high;
+	halves->spte_high = want.spte_high;
 	count_spte_clear(sptep, spte);
 
-	return orig.spte;
+	return old.spte;
 }
 
 static u64 __get_spte_lockless(u64 *sptep)
 {
 	struct kvm_mmu_page *sp = sptep_to_sp(sptep);
-	union split_spte spte, *orig = (union split_spte *)sptep;
+	union split_spte seen, *cur = (union split_spte *)sptep;
 	int count;
 
 retry:
 	count = READ_ONCE(sp->clear_spte_count);
 	smp_rmb();
 
-	spte.spte_low = READ_ONCE(orig->spte_low);
+	seen.spte_low = READ_ONCE(cur->spte_low);
 	smp_rmb();
 
-	spte.spte_high = READ_ONCE(orig->spte_high);
+	seen.spte_high = READ_ONCE(cur->spte_high);
 	smp_rmb();
 
-	if (unlikely(spte.spte_low != READ_ONCE(orig->spte_low) ||
+	if (unlikely(seen.spte_low != READ_ONCE(cur->spte_low) ||
 		     count != READ_ONCE(sp->clear_spte_count)))
 		goto retry;
 
-	return spte.spte;
+	return seen.spte;
 }
 #endif

@@ -34,14 +34,14 @@ static void count_spte_clear(u64 *sptep, u64 spte)
  */
 static void __set_spte(u64 *sptep, u64 spte)
 {
-	union split_spte *ssptep, sspte;
+	union split_spte *halves, want;
 
-	ssptep = (union split_spte *)sptep;
-	sspte = (union split_spte)spte;
+	halves = (union split_spte *)sptep;
+	want = (union split_spte)spte;
 
-	ssptep->spte_high = sspte.spte_high;
+	halves->spte_high = want.spte_high;
 	smp_wmb();
-	ssptep->spte_low = sspte.spte_low;
+	halves->spte_low = want.spte_low;
 }
 
 /*
@@ -51,14 +51,14 @@ static void __set_spte(u64 *sptep, u64 spte)
  */
 static void __update_clear_spte_fast(u64 *sptep, u64 spte)
 {
-	union split_spte *ssptep, sspte;
+	union split_spte *halves, want;
 
-	ssptep = (union split_spte *)sptep;
-	sspte = (union split_spte)spte;
+	halves = (union split_spte *)sptep;
+	want = (union split_spte)spte;
 
-	ssptep->spte_low = sspte.spte_low;
+	halves->spte_low = want.spte_low;
 	smp_wmb();
-	ssptep->spte_high = sspte.spte_high;
+	halves->spte_high = want.spte_high;
 	count_spte_clear(sptep, spte);
 }
 
@@ -69,18 +69,18 @@ static void __update_clear_spte_fast(u64 *sptep, u64 spte)
  */
 static u64 __update_clear_spte_slow(u64 *sptep, u64 spte)
 {
-	union split_spte *ssptep, sspte, orig;
+	union split_spte *halves, want, old;
 
-	ssptep = (union split_spte *)sptep;
-	sspte = (union split_spte)spte;
+	halves = (union split_spte *)sptep;
+	want = (union split_spte)spte;
 
-	orig.spte_low = ssptep->spte_low;	/* MUTANT: not one locked xchg */
-	ssptep->spte_low = sspte.spte_low;
-	orig.spte_high = ssptep->spte_high;
-	ssptep->spte_high = sspte.spte_high;
+	old.spte_low = halves->spte_low;	/* MUTANT: not one locked xchg */
+	halves->spte_low = want.spte_low;
+	old.spte_high = halves->spte_high;
+	halves->spte_high = want.spte_high;
 	count_spte_clear(sptep, spte);
 
-	return orig.spte;
+	return old.spte;
 }
 
 /*
@@ -92,22 +92,22 @@ static u64 __update_clear_spte_slow(u64 *sptep, u64 spte)
 static u64 __get_spte_lockless(u64 *sptep)
 {
 	struct kvm_mmu_page *sp = page_header(__pa(sptep));
-	union split_spte spte, *orig = (union split_spte *)sptep;
+	union split_spte seen, *cur = (union split_spte *)sptep;
 	int count;
 
 retry:
 	count = sp->clear_spte_count;
 	smp_rmb();
 
-	spte.spte_low = orig->spte_low;
+	seen.spte_low = cur->spte_low;
 	smp_rmb();
 
-	spte.spte_high = orig->spte_high;
+	seen.spte_high = cur->spte_high;
 	smp_rmb();
 
-	if (unlikely(spte.spte_low != orig->spte_low ||
+	if (unlikely(seen.spte_low != cur->spte_low ||
 		     count != sp->clear_spte_count))
 		goto retry;
 
-	return spte.spte;
+	return seen.spte;
 }

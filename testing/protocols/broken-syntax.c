@@ -4,8 +4,8 @@
 
 static void __set_spte(u64 *sptep, u64 spte)
 {
-	union split_spte *ssptep = (union split_spte *)sptep;
+	union split_spte *halves = (union split_spte *)sptep;
 
-	ssptep->spte_high = spte >> 32
-	ssptep->spte_low = (u32)spte;
+	halves->spte_high = spte >> 32
+	halves->spte_low = (u32)spte;
 }
