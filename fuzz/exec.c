@@ -308,8 +308,9 @@ void fz_exec_run(struct fz_exec *x, const struct fz_program *p, const struct fz_
 const char *fz_divergence_class(const struct orc_verdict *v)
 {
 	uint32_t low = (uint32_t)v->value, high = (uint32_t)(v->value >> 32);
-	bool low_mmio = false, low_present = false, high_present = false;
-	bool window_all_present = true, window_one_pfn = true;
+	bool low_mmio = false, low_present = false, high_present = false, high_of_present = false;
+	bool one_pfn = true, seen_present = false;
+	uint64_t pfn = 0;
 
 	if (v->kind == ORC_BENIGN_BLEND)
 		return "blend";
@@ -317,25 +318,32 @@ const char *fz_divergence_class(const struct orc_verdict *v)
 		uint64_t m = v->allowed[i];
 		bool mmio = fz_spte_is_mmio(m), present = (m & PT_PRESENT_MASK) && !mmio;
 
-		window_all_present &= present;
-		window_one_pfn &= (m & PT64_BASE_ADDR_MASK) == (v->allowed[0] & PT64_BASE_ADDR_MASK);
+		if (present) {
+			if (seen_present)
+				one_pfn &= (m & PT64_BASE_ADDR_MASK) == pfn;
+			pfn = m & PT64_BASE_ADDR_MASK;
+			seen_present = true;
+		}
 		if ((uint32_t)m == low) {
 			low_mmio |= mmio;
 			low_present |= present;
 		}
-		if ((uint32_t)(m >> 32) == high)
+		if ((uint32_t)(m >> 32) == high) {
 			high_present |= present || m == 0;
+			high_of_present |= present;
+		}
 	}
 	if (low_mmio && high_present)
 		return "mmio-low-present-high";
 	/*
-	 * Both halves came from present values of one pfn and the spte never
-	 * left present while the read ran: in-place updates (mmu_spte_update)
-	 * took the low half away and back, which clear_spte_count does not
-	 * count.  With a clear in the window, or a pfn change in place, it is
-	 * the race the count exists for.
+	 * Both halves came from present values of one pfn and nothing cleared
+	 * the spte while the read ran (a set from non-present at the start of
+	 * the window is no clear): in-place updates (mmu_spte_update) took
+	 * the low half away and back, which clear_spte_count does not count.
+	 * With a clear in the window, or a pfn change in place, it is the race
+	 * the count exists for.
 	 */
-	if (low_present && high_present && window_all_present && window_one_pfn)
+	if (low_present && high_of_present && !v->cleared && one_pfn)
 		return "present-update-aba";
 	if (low_present && high_present)
 		return "stale-high-half";

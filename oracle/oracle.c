@@ -378,7 +378,7 @@ void orc_judge_read(struct orc_state *o, uint32_t id, uint64_t start, uint64_t e
 	const struct orc_config *c = &o->config;
 	struct orc_spte *s = orc_get(o, id);
 	const struct orc_entry *cur;
-	bool in_l = false, blend = false, have_closest = false;
+	bool in_l = false, blend = false, have_closest = false, seen_present = false;
 	uint64_t closest = 0;
 	unsigned closest_dist = 0;
 	uint32_t lo, i;
@@ -442,6 +442,10 @@ void orc_judge_read(struct orc_state *o, uint32_t id, uint64_t start, uint64_t e
 		orc_allow(out, m);
 		if (m == value)
 			in_l = true;
+		if (orc_spte_present(c, m))
+			seen_present = true;
+		else if (seen_present)
+			out->cleared = true;
 		/*
 		 * The reference for "which bits are wrong" is the closest member
 		 * of the same kind (present or not): a torn present value is

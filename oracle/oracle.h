@@ -69,6 +69,12 @@ struct orc_verdict {
 	uint32_t wrong_bits;    /* enum orc_wrong_bits, for ORC_TORN */
 	uint32_t allowed_count; /* members of L (capped at ORC_ALLOWED_MAX) */
 	uint64_t allowed[ORC_ALLOWED_MAX];
+	/*
+	 * In history order, a present value of the window was followed by a
+	 * non-present one: a clear happened while the read ran (L lists each
+	 * value once, so it cannot tell).
+	 */
+	bool cleared;
 };
 
 struct orc_entry {

@@ -738,7 +738,34 @@ static void writer_cpu_may_see_landed_value_before_commit(void)
 	CHECK_EQ_U64(orc.sptes[0].mirror, x | W);
 }
 
+/*
+ * L lists each value once, so "a clear happened in the window" needs the
+ * history order: 0 -> A -> B is a set then an update (no clear), while
+ * A -> 0 -> A -> B is a clear, even though both list {0, A, B}.
+ */
+static void cleared_says_whether_a_present_value_was_followed_by_a_clear(void)
+{
+	uint64_t a = spte(0x12345, P), b = spte(0x12345, P | 0x400);
+
+	setup(NULL);
+	write(a, 10, 11);
+	write(b, 20, 21);
+	CHECK(!judge(5, 30, a).cleared);
+	CHECK_EQ_U64(judge(5, 30, a).allowed_count, 3);
+
+	setup(NULL);
+	write(a, 10, 11);
+	write(0, 20, 21);
+	write(a, 30, 31);
+	write(b, 40, 41);
+	CHECK(judge(5, 50, a).cleared);
+	CHECK_EQ_U64(judge(5, 50, a).allowed_count, 3);
+	/* A window after the clear sees none. */
+	CHECK(!judge(35, 50, a).cleared);
+}
+
 TEST_MAIN(
+	TEST(cleared_says_whether_a_present_value_was_followed_by_a_clear),
 	TEST(decoder_present_requires_p_and_not_mmio),
 	TEST(decoder_mmio_mask_is_reserved_phys_bits_62_63_and_p),
 	TEST(decoder_mmio_needs_every_mask_bit),
