@@ -642,16 +642,24 @@ static uint32_t sb_index(const struct sim_cpu *c, uint32_t i)
 }
 
 /* Word a as CPU c sees it: its own newest buffered store, else memory. */
-static uint32_t mem_view32(const struct sim *s, const struct sim_cpu *c, sim_addr a)
+/* CPU c's youngest buffered store that covers word a, or NULL. */
+static const struct sb_entry *sb_find(const struct sim_cpu *c, sim_addr a)
 {
 	for (uint32_t i = c->sb_count; i-- > 0;) {
 		const struct sb_entry *e = &c->sb[sb_index(c, i)];
 
-		if (e->a == a)
-			return (uint32_t)e->v;
-		if (e->words == 2 && e->a + 1 == a)
-			return (uint32_t)(e->v >> 32);
+		if (e->a == a || (e->words == 2 && e->a + 1 == a))
+			return e;
 	}
+	return NULL;
+}
+
+static uint32_t mem_view32(const struct sim *s, const struct sim_cpu *c, sim_addr a)
+{
+	const struct sb_entry *e = sb_find(c, a);
+
+	if (e)
+		return e->a == a ? (uint32_t)e->v : (uint32_t)(e->v >> 32);
 	return s->mem[a];
 }
 
@@ -696,19 +704,13 @@ static void fb_count(struct sim *s, uint32_t kind, uint32_t key)
 		(*c)++;
 }
 
-/* The tag of the value CPU i's load of word a sees (own buffer first). */
+/* The tag of the value CPU c's load of word a sees (own buffer first). */
 static uint16_t view_tag(const struct sim *s, const struct sim_cpu *c, sim_addr a, bool *fwd)
 {
-	for (uint32_t i = c->sb_count; i-- > 0;) {
-		const struct sb_entry *e = &c->sb[sb_index(c, i)];
+	const struct sb_entry *e = sb_find(c, a);
 
-		if (e->a == a || (e->words == 2 && e->a + 1 == a)) {
-			*fwd = true;
-			return e->tag;
-		}
-	}
-	*fwd = false;
-	return s->tag[a];
+	*fwd = e != NULL;
+	return e ? e->tag : s->tag[a];
 }
 
 static void fb_load(struct sim *s, uint32_t i, sim_addr a)

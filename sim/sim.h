@@ -209,9 +209,9 @@ void sim_note(struct sim *s, uint16_t note, sim_addr a, uint64_t value, uint64_t
  * current CPU runs from now on (the model's function ids, below 256): loads
  * and stores are tagged with it.  sim_load_tag() is the writer tag (site <<
  * 4 | cpu + 1, 0 for the host's initial values) of the value the current
- * CPU's last load returned (0 with feedback off).  sim_feedback() counts a
- * key of the model's own (a retry cause, a torn combination, a verdict).
- * None of them changes the run.
+ * CPU's last load in a site returned (0 with feedback off).
+ * sim_feedback() counts a key of the model's own (a retry cause, a torn
+ * combination, a verdict).  None of them changes the run.
  */
 void sim_site(struct sim *s, uint8_t site);
 uint16_t sim_load_tag(const struct sim *s);
