@@ -308,7 +308,8 @@ void fz_exec_run(struct fz_exec *x, const struct fz_program *p, const struct fz_
 const char *fz_divergence_class(const struct orc_verdict *v)
 {
 	uint32_t low = (uint32_t)v->value, high = (uint32_t)(v->value >> 32);
-	bool low_mmio = false, low_present = false, high_present = false, high_of_present = false;
+	uint32_t low_epochs = 0, high_epochs = 0;
+	bool low_mmio = false, low_present = false, high_present = false;
 	bool one_pfn = true, seen_present = false;
 	uint64_t pfn = 0;
 
@@ -327,23 +328,25 @@ const char *fz_divergence_class(const struct orc_verdict *v)
 		if ((uint32_t)m == low) {
 			low_mmio |= mmio;
 			low_present |= present;
+			if (present)
+				low_epochs |= v->allowed_epochs[i];
 		}
 		if ((uint32_t)(m >> 32) == high) {
 			high_present |= present || m == 0;
-			high_of_present |= present;
+			if (present)
+				high_epochs |= v->allowed_epochs[i];
 		}
 	}
 	if (low_mmio && high_present)
 		return "mmio-low-present-high";
 	/*
-	 * Both halves came from present values of one pfn and nothing cleared
-	 * the spte while the read ran (a set from non-present at the start of
-	 * the window is no clear): in-place updates (mmu_spte_update) took
-	 * the low half away and back, which clear_spte_count does not count.
-	 * With a clear in the window, or a pfn change in place, it is the race
-	 * the count exists for.
+	 * Both halves came from present values of one pfn held between the
+	 * same two clears: in-place updates (mmu_spte_update) took the low
+	 * half away and back, which clear_spte_count does not count.  Halves
+	 * that only pair across a clear, or a pfn change in place, are the
+	 * race the count exists for.
 	 */
-	if (low_present && high_of_present && !v->cleared && one_pfn)
+	if (low_epochs & high_epochs && one_pfn)
 		return "present-update-aba";
 	if (low_present && high_present)
 		return "stale-high-half";

@@ -345,15 +345,19 @@ static uint32_t orc_wrong_bits(const struct orc_config *c, uint64_t v, uint64_t 
 	return wrong;
 }
 
-static void orc_allow(struct orc_verdict *out, uint64_t v)
+static void orc_allow(struct orc_verdict *out, uint64_t v, uint32_t epoch)
 {
 	uint32_t i;
 
 	for (i = 0; i < out->allowed_count; i++)
-		if (out->allowed[i] == v)
+		if (out->allowed[i] == v) {
+			out->allowed_epochs[i] |= 1u << epoch;
 			return;
-	if (out->allowed_count < ORC_ALLOWED_MAX)
+		}
+	if (out->allowed_count < ORC_ALLOWED_MAX) {
+		out->allowed_epochs[out->allowed_count] = 1u << epoch;
 		out->allowed[out->allowed_count++] = v;
+	}
 }
 
 static bool orc_entry_in_window(const struct orc_entry *e, uint64_t start, uint64_t end)
@@ -379,6 +383,7 @@ void orc_judge_read(struct orc_state *o, uint32_t id, uint64_t start, uint64_t e
 	struct orc_spte *s = orc_get(o, id);
 	const struct orc_entry *cur;
 	bool in_l = false, blend = false, have_closest = false, seen_present = false;
+	uint32_t epoch = 0;
 	uint64_t closest = 0;
 	unsigned closest_dist = 0;
 	uint32_t lo, i;
@@ -439,13 +444,16 @@ void orc_judge_read(struct orc_state *o, uint32_t id, uint64_t start, uint64_t e
 				blend = true;
 		}
 
-		orc_allow(out, m);
+		if (orc_spte_present(c, m)) {
+			seen_present = true;
+		} else if (seen_present) {
+			seen_present = false;   /* a clear: the next epoch */
+			if (epoch < 31)
+				epoch++;
+		}
+		orc_allow(out, m, epoch);
 		if (m == value)
 			in_l = true;
-		if (orc_spte_present(c, m))
-			seen_present = true;
-		else if (seen_present)
-			out->cleared = true;
 		/*
 		 * The reference for "which bits are wrong" is the closest member
 		 * of the same kind (present or not): a torn present value is

@@ -70,11 +70,13 @@ struct orc_verdict {
 	uint32_t allowed_count; /* members of L (capped at ORC_ALLOWED_MAX) */
 	uint64_t allowed[ORC_ALLOWED_MAX];
 	/*
-	 * In history order, a present value of the window was followed by a
-	 * non-present one: a clear happened while the read ran (L lists each
-	 * value once, so it cannot tell).
+	 * Clears split the window's history into epochs: a present value
+	 * followed by a non-present one starts the next.  Bit k of
+	 * allowed_epochs[i] says allowed[i] was held in epoch k (capped at
+	 * 31): L lists each value once, so it cannot tell by itself whether
+	 * two of its members were separated by a clear.
 	 */
-	bool cleared;
+	uint32_t allowed_epochs[ORC_ALLOWED_MAX];
 };
 
 struct orc_entry {

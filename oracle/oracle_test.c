@@ -739,33 +739,47 @@ static void writer_cpu_may_see_landed_value_before_commit(void)
 }
 
 /*
- * L lists each value once, so "a clear happened in the window" needs the
- * history order: 0 -> A -> B is a set then an update (no clear), while
- * A -> 0 -> A -> B is a clear, even though both list {0, A, B}.
+ * L lists each value once, so whether two of its members were separated by
+ * a clear needs the history order: in 0 -> A -> B (a set, then an update)
+ * all are in epoch 0; in 0 -> A -> 0 -> A -> B the clear puts the second A,
+ * B and the cleared value in epoch 1.
  */
-static void cleared_says_whether_a_present_value_was_followed_by_a_clear(void)
+static void epochs_say_which_values_a_clear_separates(void)
 {
 	uint64_t a = spte(0x12345, P), b = spte(0x12345, P | 0x400);
+	struct orc_verdict v;
 
 	setup(NULL);
 	write(a, 10, 11);
 	write(b, 20, 21);
-	CHECK(!judge(5, 30, a).cleared);
-	CHECK_EQ_U64(judge(5, 30, a).allowed_count, 3);
+	v = judge(5, 30, a);
+	CHECK_EQ_U64(v.allowed_count, 3);
+	for (uint32_t i = 0; i < v.allowed_count; i++)
+		CHECK_EQ_U64(v.allowed_epochs[i], 1);
 
 	setup(NULL);
 	write(a, 10, 11);
 	write(0, 20, 21);
 	write(a, 30, 31);
 	write(b, 40, 41);
-	CHECK(judge(5, 50, a).cleared);
-	CHECK_EQ_U64(judge(5, 50, a).allowed_count, 3);
-	/* A window after the clear sees none. */
-	CHECK(!judge(35, 50, a).cleared);
+	v = judge(5, 50, a);
+	CHECK_EQ_U64(v.allowed_count, 3);
+	for (uint32_t i = 0; i < v.allowed_count; i++) {
+		if (v.allowed[i] == a)
+			CHECK_EQ_U64(v.allowed_epochs[i], 3);   /* before and after */
+		else if (v.allowed[i] == b)
+			CHECK_EQ_U64(v.allowed_epochs[i], 2);
+		else
+			CHECK_EQ_U64(v.allowed_epochs[i], 3);   /* 0: at the start and the clear */
+	}
+	/* A window after the clear sees one epoch. */
+	v = judge(35, 50, a);
+	for (uint32_t i = 0; i < v.allowed_count; i++)
+		CHECK_EQ_U64(v.allowed_epochs[i], 1);
 }
 
 TEST_MAIN(
-	TEST(cleared_says_whether_a_present_value_was_followed_by_a_clear),
+	TEST(epochs_say_which_values_a_clear_separates),
 	TEST(decoder_present_requires_p_and_not_mmio),
 	TEST(decoder_mmio_mask_is_reserved_phys_bits_62_63_and_p),
 	TEST(decoder_mmio_needs_every_mask_bit),
