@@ -354,8 +354,11 @@ bench_results() {
 		for d in "${uses[@]}"; do
 			i=$((i + 1))
 			t=$(sed -n 's/^Command: .*--target \([a-z]*\).*/\1/p' "$d/detect.md")
+			local e fb
+			e=$(sed -n 's/^Command: .*--engine \([a-z]*\).*/\1/p' "$d/detect.md")
+			fb=$(sed -n 's/^Command: .*--feedback \([a-z]*\).*/\1/p' "$d/detect.md")
 			echo
-			echo "## Detection, ${t:-?} target"
+			echo "## Detection, ${t:-?} target, engines: ${e:-?}${fb:+, interleaving feedback $fb}"
 			echo
 			cat "$d/detect.md"
 			if [ -e "$d/detect.png" ]; then
