@@ -339,15 +339,13 @@ static void fn(struct kvm *kvm, enum mmu_fn f, sim_addr sptep)
  * function): which writers' stores a try assembled (the count, the low and
  * high halves, and the last re-check), and why it retried.
  */
-enum { FB_TRY_RETURNED = 1, FB_TRY_RETRIED };
-
-static void reader_feedback(struct kvm *kvm, uint32_t what, uint16_t count_tag, uint16_t low_tag,
-			    uint16_t high_tag, uint16_t check_tag, uint32_t cause)
+void mmu_reader_try_feedback(struct kvm *kvm, bool retried, uint16_t count_tag, uint16_t low_tag,
+			     uint16_t high_tag, uint16_t check_tag, uint32_t cause)
 {
 	/* Writers' sites; whether the halves and the re-check share a writer. */
 	uint32_t same = (low_tag == high_tag) | (low_tag == check_tag) << 1;
 
-	sim_feedback(kvm->sim, what << 30 | cause << 28 | same << 26 |
+	sim_feedback(kvm->sim, (retried ? 2u : 1u) << 30 | cause << 28 | same << 26 |
 				       (uint32_t)(count_tag >> 4 & 3) << 24 |
 				       (uint32_t)(low_tag >> 4) << 16 | (uint32_t)(high_tag >> 4) << 8 |
 				       (uint32_t)(check_tag >> 4));
@@ -367,19 +365,9 @@ void mmu_report_write_end(struct kvm *kvm, sim_addr sptep)
 		kvm->obs->write_end(kvm->obs_ctx, sptep);
 }
 
-#define report_begin mmu_report_write_begin
-#define report_end mmu_report_write_end
-
 void mmu_note_fn(struct kvm *kvm, enum mmu_fn f, sim_addr sptep)
 {
 	fn(kvm, f, sptep);
-}
-
-void mmu_reader_try_feedback(struct kvm *kvm, bool retried, uint16_t count_tag, uint16_t low_tag,
-			     uint16_t high_tag, uint16_t check_tag, uint32_t cause)
-{
-	reader_feedback(kvm, retried ? FB_TRY_RETRIED : FB_TRY_RETURNED, count_tag, low_tag, high_tag,
-			check_tag, cause);
 }
 
 /*
@@ -461,23 +449,23 @@ static void __set_spte(struct kvm *kvm, sim_addr sptep, uint64_t spte)
 	}
 	if (kvm->width == MMU_HOST_64) {
 		sim_store64(s, sptep, spte);
-		report_begin(kvm, sptep, spte);
-		report_end(kvm, sptep);
+		mmu_report_write_begin(kvm, sptep, spte);
+		mmu_report_write_end(kvm, sptep);
 		return;
 	}
 	if (kvm->mutant == MMU_MUTANT_SET_SPTE_LOW_FIRST) {
 		sim_store32(s, sptep, (uint32_t)spte);
-		report_begin(kvm, sptep, spte);
+		mmu_report_write_begin(kvm, sptep, spte);
 		sim_smp_wmb(s);
 		sim_store32(s, sptep + 1, (uint32_t)(spte >> 32));
-		report_end(kvm, sptep);
+		mmu_report_write_end(kvm, sptep);
 		return;
 	}
 	sim_store32(s, sptep + 1, (uint32_t)(spte >> 32));
-	report_begin(kvm, sptep, spte);
+	mmu_report_write_begin(kvm, sptep, spte);
 	sim_smp_wmb(s);
 	sim_store32(s, sptep, (uint32_t)spte);
-	report_end(kvm, sptep);
+	mmu_report_write_end(kvm, sptep);
 }
 
 /*
@@ -502,15 +490,15 @@ static void __update_clear_spte_fast(struct kvm *kvm, sim_addr sptep, uint64_t s
 	}
 	if (kvm->width == MMU_HOST_64) {
 		sim_store64(s, sptep, spte);
-		report_begin(kvm, sptep, spte);
-		report_end(kvm, sptep);
+		mmu_report_write_begin(kvm, sptep, spte);
+		mmu_report_write_end(kvm, sptep);
 		return;
 	}
 	sim_store32(s, sptep, (uint32_t)spte);
-	report_begin(kvm, sptep, spte);
+	mmu_report_write_begin(kvm, sptep, spte);
 	sim_smp_wmb(s);
 	sim_store32(s, sptep + 1, (uint32_t)(spte >> 32));
-	report_end(kvm, sptep);
+	mmu_report_write_end(kvm, sptep);
 	count_spte_clear(kvm, sptep, spte);
 }
 
@@ -542,8 +530,8 @@ static uint64_t __update_clear_spte_slow(struct kvm *kvm, sim_addr sptep, uint64
 
 		while ((seen = sim_cmpxchg64(s, sptep, old, spte)) != old)
 			old = seen;
-		report_begin(kvm, sptep, spte);
-		report_end(kvm, sptep);
+		mmu_report_write_begin(kvm, sptep, spte);
+		mmu_report_write_end(kvm, sptep);
 		return old;
 	}
 	if (kvm->mutant == MMU_MUTANT_UPDATE_SLOW_PLAIN_READ) {
@@ -552,10 +540,10 @@ static uint64_t __update_clear_spte_slow(struct kvm *kvm, sim_addr sptep, uint64
 	} else {
 		old_low = sim_xchg32(s, sptep, (uint32_t)spte);
 	}
-	report_begin(kvm, sptep, spte);
+	mmu_report_write_begin(kvm, sptep, spte);
 	old_high = sim_load32(s, sptep + 1);
 	sim_store32(s, sptep + 1, (uint32_t)(spte >> 32));
-	report_end(kvm, sptep);
+	mmu_report_write_end(kvm, sptep);
 	count_spte_clear(kvm, sptep, spte);
 	return old_low | (uint64_t)old_high << 32;
 }
@@ -626,8 +614,8 @@ static uint64_t __get_spte_lockless(struct kvm *kvm, sim_addr sptep, uint64_t *o
 			break;
 		}
 		changed = cause != 0;
-		reader_feedback(kvm, changed ? FB_TRY_RETRIED : FB_TRY_RETURNED, count_tag, low_tag,
-				high_tag, sim_load_tag(s), cause);
+		mmu_reader_try_feedback(kvm, changed, count_tag, low_tag, high_tag, sim_load_tag(s),
+					cause);
 		if (!changed)
 			return low | (uint64_t)high << 32;
 		kvm->read_retries++;
@@ -833,8 +821,8 @@ bool kvm_age_rmapp_one(struct kvm *kvm, sim_addr sptep)
 		return false;
 	fn(kvm, MMU_FN_KVM_AGE_RMAPP, sptep);
 	old_low = sim_and32(kvm->sim, sptep, ~(uint32_t)PT_ACCESSED_MASK);
-	report_begin(kvm, sptep, ((spte & ~0xffffffffull) | old_low) & ~PT_ACCESSED_MASK);
-	report_end(kvm, sptep);
+	mmu_report_write_begin(kvm, sptep, ((spte & ~0xffffffffull) | old_low) & ~PT_ACCESSED_MASK);
+	mmu_report_write_end(kvm, sptep);
 	return true;
 }
 
@@ -899,8 +887,8 @@ bool fast_pf_cmpxchg_w(struct kvm *kvm, sim_addr sptep, uint64_t spte)
 	seen = sim_cmpxchg64(kvm->sim, sptep, spte, spte | PT_WRITABLE_MASK);
 	if (seen != spte)
 		return false;
-	report_begin(kvm, sptep, spte | PT_WRITABLE_MASK);
-	report_end(kvm, sptep);
+	mmu_report_write_begin(kvm, sptep, spte | PT_WRITABLE_MASK);
+	mmu_report_write_end(kvm, sptep);
 	return true;
 }
 
@@ -971,7 +959,7 @@ bool mmu_hw_set_ad(struct kvm *kvm, sim_addr sptep, uint64_t spte, uint64_t bits
 	fn(kvm, MMU_FN_HW_SET_AD, sptep);
 	if (sim_cmpxchg64(kvm->sim, sptep, spte, spte | bits) != spte)
 		return false;
-	report_begin(kvm, sptep, spte | bits);
-	report_end(kvm, sptep);
+	mmu_report_write_begin(kvm, sptep, spte | bits);
+	mmu_report_write_end(kvm, sptep);
 	return true;
 }
