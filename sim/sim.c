@@ -168,6 +168,7 @@ const char *sim_mm_name(enum sim_mm m)
 	switch (m) {
 	case SIM_MM_SC: return "sc";
 	case SIM_MM_TSO: return "tso";
+	case SIM_MM_RELAXED: return "relaxed";
 	default: return "?";
 	}
 }

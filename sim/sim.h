@@ -47,12 +47,14 @@ typedef uint32_t sim_addr;
 enum sim_mm {
 	SIM_MM_SC = 0,  /* sequentially consistent */
 	SIM_MM_TSO,     /* x86-TSO: per-CPU FIFO store buffers */
+	SIM_MM_RELAXED, /* stores and loads reorder unless a barrier forbids it */
 	SIM_MM_COUNT,
 };
 
 enum sim_sched_kind {
 	SIM_SCHED_PREEMPT = 0,
 	SIM_SCHED_BYTES,
+	SIM_SCHED_PCT,  /* probabilistic concurrency testing, parameters in the bytes */
 	SIM_SCHED_COUNT,
 };
 
