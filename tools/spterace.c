@@ -12,6 +12,9 @@
  *                                       minimize a crash and add it to the corpus
  *   spterace signature FILE             one line naming the divergence, for
  *                                       deduplication (the campaign runner)
+ *   spterace explore FILE [--preemptions K] ...
+ *                                       every schedule with at most K preemptions
+ *                                       (tools/explore_cli.c, fuzz/explore.h)
  *
  * A crash file's sidecar (FILE.txt: "key: value" lines) names its target,
  * mutant and format version, and may give its size; no other flag is
@@ -27,13 +30,16 @@
 #include <unistd.h>
 
 #include "fuzz/program.h"
+#include "tools/explore_cli.h"
 #include "tools/report.h"
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: spterace mutants [--markdown REGRESSION...] | repro FILE [--json] [--html OUT] | minimize FILE "
 			"[-o OUT] | decode FILE | encode TEXT -o OUT | regress FILE SLUG "
-			"[--what TEXT] [--root DIR] | stats TARGET DIR | signature FILE\n");
+			"[--what TEXT] [--root DIR] | stats TARGET DIR | signature FILE | explore FILE "
+			"[--preemptions K] [--target T] [--mutant NAME] [--mm sc|tso|both] [--budget N] "
+			"[--out DIR] [--seeds DIR] [--report-known]\n");
 	return 2;
 }
 
@@ -758,6 +764,12 @@ static int cmd_signature(const char *path)
 	return 1;
 }
 
+/* explore's report of the divergence it saved: exactly repro's. */
+static int repro_report(const char *path)
+{
+	return cmd_repro(path, false, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc >= 2 ? argv[1] : "";
@@ -776,6 +788,8 @@ int main(int argc, char **argv)
 		return cmd_stats(argv[2], argv[3]);
 	if (strcmp(cmd, "signature") == 0 && argc == 3)
 		return cmd_signature(argv[2]);
+	if (strcmp(cmd, "explore") == 0)
+		return explore_main(argc - 2, argv + 2, repro_report);
 	if (strcmp(cmd, "decode") == 0 && argc == 3)
 		return cmd_decode(argv[2]);
 	if (strcmp(cmd, "encode") == 0 && argc == 5 && strcmp(argv[3], "-o") == 0)
