@@ -255,6 +255,7 @@ int explore_main(int argc, char **argv, int (*report)(const char *path))
 	struct fz_options o;
 	struct fz_exec *x;
 	enum sim_mm mms[2];
+	double est[2] = { 0, 0 };
 	uint32_t nmm;
 	char err[600];
 	size_t len;
@@ -381,11 +382,6 @@ int explore_main(int argc, char **argv, int (*report)(const char *path))
 	} else {
 		return err1("--mm must be sc, tso or both, not '%s'%s", mm_name, "");
 	}
-	if (mkdir_p(out) != 0)
-		return err1("%s: cannot create: %s", out, strerror(errno));
-	if (seeds && mkdir_p(seeds) != 0)
-		return err1("%s: cannot create: %s", seeds, strerror(errno));
-
 	x = fz_exec_new();
 	if (!x)
 		return err1("out of memory for the simulator%s%s", "", "");
@@ -406,6 +402,7 @@ int explore_main(int argc, char **argv, int (*report)(const char *path))
 			fz_exec_free(x);
 			return err1("%s: %s", file, err);
 		}
+		est[m] = res.estimate;
 		if (res.estimate > (double)budget) {
 			fprintf(stderr,
 				"spterace: explore: about %.0f schedules exceed the budget %" PRIu64
@@ -414,6 +411,12 @@ int explore_main(int argc, char **argv, int (*report)(const char *path))
 			fz_exec_free(x);
 			return 2;
 		}
+	}
+
+	if (mkdir_p(out) != 0 || (seeds && mkdir_p(seeds) != 0)) {
+		fz_exec_free(x);
+		return err1("%s: cannot create: %s", mkdir_p(out) != 0 ? out : seeds,
+			    strerror(errno));
 	}
 
 	uint64_t total = 0, runs = 0;
@@ -429,7 +432,7 @@ int explore_main(int argc, char **argv, int (*report)(const char *path))
 			fprintf(stderr,
 				"spterace: explore: the search under %s reached the budget %" PRIu64
 				" schedules before its end (estimated %.0f); raise --budget\n",
-				mm_upper(prog.mm), budget, res.estimate);
+				mm_upper(prog.mm), budget, est[m]);
 			rc = 2;
 			break;
 		}
@@ -464,6 +467,8 @@ int explore_main(int argc, char **argv, int (*report)(const char *path))
 		printf("explore: %" PRIu64 " schedules (%" PRIu64 " distinct interleavings, %u "
 		       "preemption points) with at most %u preemptions under %s: no divergence\n",
 		       res.schedules, res.distinct, res.points, (unsigned)k, mm_upper(prog.mm));
+		printf("  estimate: %.0f schedules (base run: %" PRIu64 " steps, %u agents)\n",
+		       est[m], res.base_steps, res.agents);
 		if (res.known) {
 			const char *where = "";
 
