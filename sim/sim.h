@@ -43,13 +43,24 @@
  *                                  first-listed change point drops lowest).
  *                                  Equal indices: the later one wins.
  *                      Missing bytes come from the PRNG seeded with
- *                      config.seed, so every byte string is a valid schedule.
+ *                      config.seed, so every byte string is a valid schedule;
+ *                      bytes after the parameters are not used.  The run's
+ *                      length k is not known when the parameters are read:
+ *                      the bound's scale makes the change points roughly
+ *                      log-uniform, so a change point lands on a given
+ *                      relevant step t < 1024 with probability between
+ *                      1/(8B) and 1/(4B) for the smallest B > t (so at
+ *                      least 1/(16(t + 1)) once t >= 8), against PCT's 1/k
+ *                      with a known k; an input that found something keeps
+ *                      its scale.
  *                      A step is relevant when it is a CPU's access made
  *                      inside one of the model's sites (sim_site != 0) or a
  *                      drain of a store issued inside one: the protocol's
  *                      own steps (spte halves, clear_spte_count,
  *                      vcpu->mode), so the change points land where the
- *                      interleavings matter.  sim_sched_trace gives the
+ *                      interleavings matter (a site lasts until the model
+ *                      names the next one, so a few steps after a model
+ *                      function count too).  sim_sched_trace gives the
  *                      1 + agents + 2d parameter bytes the run used.
  * The agents are the CPUs, then (under TSO) one drain agent per CPU.
  *
