@@ -183,6 +183,18 @@ enum mmu_fn {
 
 const char *mmu_fn_name(enum mmu_fn f);
 
+/*
+ * The model's sites (sim_site: interleaving feedback, and PCT's relevant
+ * steps) are its function ids, except two: __set_spte's id 0 is sim/'s "no
+ * site", so it runs as MMU_SITE_SET_SPTE; and make_all_cpus_request (the
+ * freer's side of the vcpu->mode handshake with lockless walkers) is a
+ * site of its own.
+ */
+enum {
+	MMU_SITE_SET_SPTE = MMU_FN_COUNT,
+	MMU_SITE_MAKE_ALL_CPUS_REQUEST,
+};
+
 /* What the model reports to the executor (which forwards it to oracle/). */
 enum mmu_read_kind {
 	MMU_READ_LOCKLESS = 0,  /* mmu_spte_get_lockless */

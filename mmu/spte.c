@@ -387,7 +387,7 @@ static void fn(struct kvm *kvm, enum mmu_fn f, sim_addr sptep)
 {
 	if (kvm->sim) {
 		sim_note(kvm->sim, MMU_NOTE_FN, sptep, f, 0);
-		sim_site(kvm->sim, (uint8_t)f);
+		sim_site(kvm->sim, f == MMU_FN_SET_SPTE ? MMU_SITE_SET_SPTE : (uint8_t)f);
 	}
 }
 
