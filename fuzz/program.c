@@ -270,7 +270,7 @@ void fz_program_print(FILE *f, const struct fz_program *p)
 	fprintf(f, "target %s\n", fz_target_name(p->target));
 	fprintf(f, "host %s\n", p->width == MMU_HOST_64 ? "64" : "32");
 	fprintf(f, "memory %s\n", sim_mm_name(p->mm));
-	fprintf(f, "schedule %s\n", fz_sched_name(p->sched_kind));
+	fprintf(f, "schedule %s\n", sim_sched_name(p->sched_kind));
 	if (p->knobs) {
 		char knobs[64];
 
@@ -498,21 +498,10 @@ bool fz_mm_by_name(const char *name, enum sim_mm *out)
 	return false;
 }
 
-static const char *const sched_names[SIM_SCHED_COUNT] = {
-	[SIM_SCHED_PREEMPT] = "preempt",
-	[SIM_SCHED_BYTES] = "bytes",
-	[SIM_SCHED_PCT] = "pct",
-};
-
-const char *fz_sched_name(enum sim_sched_kind k)
-{
-	return k < SIM_SCHED_COUNT ? sched_names[k] : "?";
-}
-
 bool fz_sched_by_name(const char *name, enum sim_sched_kind *out)
 {
 	for (int k = 0; k < SIM_SCHED_COUNT; k++) {
-		if (strcmp(name, sched_names[k]) == 0) {
+		if (strcmp(name, sim_sched_name((enum sim_sched_kind)k)) == 0) {
 			*out = (enum sim_sched_kind)k;
 			return true;
 		}

@@ -226,7 +226,6 @@ void fz_program_apply(struct fz_program *p, const struct fz_options *o);
 /* Names for --mm, --sched and --knobs; false for an unknown name. */
 bool fz_mm_by_name(const char *name, enum sim_mm *out);
 bool fz_sched_by_name(const char *name, enum sim_sched_kind *out);
-const char *fz_sched_name(enum sim_sched_kind k);
 bool fz_knobs_by_names(const char *list, uint8_t *out);   /* comma-separated */
 /* "narrow-count,force-slow" ... or "none". */
 void fz_knobs_names(uint8_t knobs, char *buf, size_t cap);

@@ -132,7 +132,7 @@ void fz_sidecar_write_overrides(FILE *f, const struct fz_options *o)
 	if (o->force_mm)
 		fprintf(f, "mm: %s\n", sim_mm_name((enum sim_mm)(o->force_mm - 1)));
 	if (o->force_sched)
-		fprintf(f, "sched: %s\n", fz_sched_name((enum sim_sched_kind)(o->force_sched - 1)));
+		fprintf(f, "sched: %s\n", sim_sched_name((enum sim_sched_kind)(o->force_sched - 1)));
 	if (o->force_knobs) {
 		fz_knobs_names(o->force_knobs, knobs, sizeof(knobs));
 		fprintf(f, "knobs: %s\n", knobs);

@@ -187,12 +187,14 @@ const char *mmu_fn_name(enum mmu_fn f);
  * The model's sites (sim_site: interleaving feedback, and PCT's relevant
  * steps) are its function ids, except two: __set_spte's id 0 is sim/'s "no
  * site", so it runs as MMU_SITE_SET_SPTE; and make_all_cpus_request (the
- * freer's side of the vcpu->mode handshake with lockless walkers) is a
- * site of its own.
+ * freer's side of the vcpu->mode handshake with lockless walkers) and the
+ * vCPU's guest entry and exit (vcpu_enter_guest's mode store and re-check,
+ * fuzz/mmu_exec.c) are sites of their own.
  */
 enum {
 	MMU_SITE_SET_SPTE = MMU_FN_COUNT,
 	MMU_SITE_MAKE_ALL_CPUS_REQUEST,
+	MMU_SITE_GUEST_ENTRY_EXIT,
 };
 
 /* What the model reports to the executor (which forwards it to oracle/). */

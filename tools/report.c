@@ -641,7 +641,7 @@ void report_json(FILE *f, const struct repro *rp)
 	fprintf(f, "  \"host_bits\": %d,\n  \"memory_model\": \"%s\",\n  \"schedule\": \"%s\",\n"
 		   "  \"cpus\": %u,\n",
 		p->width == MMU_HOST_64 ? 64 : 32, sim_mm_name(p->mm),
-		fz_sched_name(p->sched_kind), p->cpus);
+		sim_sched_name(p->sched_kind), p->cpus);
 	fprintf(f, "  \"run\": {\"result\": \"%s\", \"steps\": %" PRIu64 ", \"hash\": \"%016" PRIx64
 		   "\", \"reads\": %" PRIu64 ", \"snapshots\": %" PRIu64 ", \"benign_nonpresent\": %"
 		   PRIu64 ", \"benign_blends\": %" PRIu64 ", \"retries\": %" PRIu64 "},\n",
