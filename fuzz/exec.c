@@ -38,6 +38,7 @@ struct fz_exec {
 	uint32_t token[SIM_CPUS_MAX];   /* the write each CPU has in flight */
 	struct fz_commit commits[FZ_WRITES_MAX];
 	uint32_t commits_count;
+	struct fz_program forced;       /* the program with the options' overrides */
 };
 
 static const sim_addr slot_sptep[FZ_SLOTS] = {
@@ -175,6 +176,8 @@ static void op_locked(struct fz_exec *x, const struct fz_op *op)
 	sim_addr sptep = slot_sptep[op->slot];
 	uint64_t old, v = fz_value(op->a, op->b);
 
+	if (x->prog->knobs & FZ_KNOB_VOLATILE)
+		v |= SPTE_HOST_WRITEABLE | SPTE_MMU_WRITEABLE;   /* locklessly modifiable */
 	sim_spin_lock(x->sim, MMU_ADDR_LOCK);
 	switch (op->kind) {
 	case FZ_OP_SET:
@@ -260,6 +263,12 @@ static void cpu_main(struct sim *s, uint32_t cpu, void *arg)
 void fz_exec_run(struct fz_exec *x, const struct fz_program *p, const struct fz_options *o,
 		 struct fz_result *out)
 {
+	if (o->force_mm || o->force_sched || o->force_knobs) {
+		/* Overrides: run a copy (the executors keep pointers into it). */
+		x->forced = *p;
+		fz_program_apply(&x->forced, o);
+		p = &x->forced;
+	}
 	struct sim_config sc = {
 		.cpus = p->cpus,
 		.mm = p->mm,
@@ -294,6 +303,7 @@ void fz_exec_run(struct fz_exec *x, const struct fz_program *p, const struct fz_
 		orc_reset(&x->orc);
 	}
 	mmu_init(&x->kvm, x->sim, p->width, o->mutant, o->bare ? NULL : &observer, x);
+	mmu_set_knobs(&x->kvm, p->knobs & FZ_KNOB_NARROW_COUNT, p->knobs & FZ_KNOB_FORCE_SLOW);
 	for (uint32_t cpu = 0; cpu < p->cpus; cpu++)
 		sim_spawn(x->sim, cpu, cpu_main, x);
 	out->sim_result = sim_run(x->sim);

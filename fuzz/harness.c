@@ -61,6 +61,9 @@ void fz_harness_init(int *argc, char ***argv, struct fz_options *out)
 	const char *strict = getenv("SPTERACE_STRICT");
 	const char *feedback = getenv("SPTERACE_FEEDBACK");
 	const char *protocol = getenv("SPTERACE_PROTOCOL");
+	/* --mm, --sched and --knobs, or SPTERACE_MM, _SCHED and _KNOBS. */
+	const char *mm = getenv("SPTERACE_MM"), *sched = getenv("SPTERACE_SCHED");
+	const char *knobs = getenv("SPTERACE_KNOBS");
 
 	memset(out, 0, sizeof(*out));
 	/*
@@ -88,6 +91,12 @@ void fz_harness_init(int *argc, char ***argv, struct fz_options *out)
 			feedback = arg + 11;
 		else if (strncmp(arg, "--report-known=", 15) == 0)
 			out->report_class = arg + 15;
+		else if (strncmp(arg, "--mm=", 5) == 0)
+			mm = arg + 5;
+		else if (strncmp(arg, "--sched=", 8) == 0)
+			sched = arg + 8;
+		else if (strncmp(arg, "--knobs=", 8) == 0)
+			knobs = arg + 8;
 		else if (strncmp(arg, "--vcpus=", 8) == 0) {
 			out->vcpus = (uint32_t)atoi(arg + 8);
 			if (out->vcpus < 2 || out->vcpus > 4) {
@@ -98,6 +107,29 @@ void fz_harness_init(int *argc, char ***argv, struct fz_options *out)
 	}
 	if (fz_protocol_load(protocol) != 0)
 		exit(2);
+	if (mm && *mm) {
+		enum sim_mm m;
+
+		if (!fz_mm_by_name(mm, &m)) {
+			fprintf(stderr, "spterace: --mm must be sc, tso or relaxed, not '%s'\n", mm);
+			exit(2);
+		}
+		out->force_mm = (uint8_t)(m + 1);
+	}
+	if (sched && *sched) {
+		enum sim_sched_kind k;
+
+		if (!fz_sched_by_name(sched, &k)) {
+			fprintf(stderr, "spterace: --sched must be preempt, bytes or pct, not '%s'\n", sched);
+			exit(2);
+		}
+		out->force_sched = (uint8_t)(k + 1);
+	}
+	if (knobs && *knobs && !fz_knobs_by_names(knobs, &out->force_knobs)) {
+		fprintf(stderr, "spterace: --knobs is none or a comma-separated list of narrow-count, "
+				"force-slow, volatile, not '%s'\n", knobs);
+		exit(2);
+	}
 	if (!feedback || strcmp(feedback, "on") == 0) {
 		out->feedback = fz_feedback_counters;
 		out->feedback_size = FZ_FEEDBACK_SIZE;
@@ -129,6 +161,7 @@ void fz_harness_one(enum fz_target target, const struct fz_options *o, const uin
 		}
 	}
 	fz_decode(target, data, size, &prog);
+	fz_program_apply(&prog, o);   /* --mm, --sched, --knobs: the report shows them */
 	fz_exec_run(harness_exec, &prog, o, &res);
 #ifdef __AFL_COMPILER
 	afl_publish_feedback();

@@ -246,7 +246,8 @@ static void shrink(struct min_ctx *m, struct fz_program *best)
 
 static size_t encoded_len(const struct fz_program *p)
 {
-	return FZ_HEADER_BYTES + p->ops_count * FZ_OP_BYTES + p->sched_len;
+	return (fz_program_needs_ext(p) ? FZ_HEADER_BYTES_EXT : FZ_HEADER_BYTES) +
+	       p->ops_count * FZ_OP_BYTES + p->sched_len;
 }
 
 /* a is a better result than b: fewer operations, then fewer bytes. */

@@ -14,7 +14,8 @@
 static int argc_saved;
 static char **argv_saved;
 
-static enum mmu_mutant sidecar_mutant(const char *path)
+/* The mutant and the overrides (knobs, memory model) a witness was found with. */
+static enum mmu_mutant sidecar_options(const char *path, struct fz_options *o)
 {
 	struct fz_sidecar sc;
 	char err[600];
@@ -23,6 +24,7 @@ static enum mmu_mutant sidecar_mutant(const char *path)
 		fprintf(stderr, "%s\n", err);
 		return MMU_MUTANT_COUNT;
 	}
+	fz_sidecar_overrides(&sc, o);
 	return sc.mutant;
 }
 
@@ -49,7 +51,7 @@ static void minimized_witness_keeps_divergence_and_never_grows(void)
 			continue;
 		size = fread(in, 1, sizeof(in), f);
 		fclose(f);
-		o.mutant = sidecar_mutant(path);
+		o.mutant = sidecar_options(path, &o);
 		CHECK(o.mutant != MMU_MUTANT_COUNT);
 		CHECK(fz_minimize(x, FZ_TARGET_SPTE, &o, in, size, out, &out_size, &st));
 		CHECK(out_size <= size);

@@ -878,6 +878,7 @@ static bool vcpu_enter_guest(uint32_t cpu)
 
 	if (kvm_mmu_process_requests(&W->kvm, &W->sh, &W->guest, &v->vm))
 		tlb_flush(v);   /* kvm_x86_ops->tlb_flush */
+	sim_site(s, MMU_SITE_GUEST_ENTRY_EXIT);   /* the vcpu->mode handshake */
 	sim_store32(s, MMU_ADDR_MODE + cpu, IN_GUEST_MODE);
 	v->guest_entry_step = sim_last_step(s);
 	/* We should set ->mode before check ->requests. */
@@ -888,8 +889,10 @@ static bool vcpu_enter_guest(uint32_t cpu)
 		sim_store32(s, MMU_ADDR_MODE + cpu, OUTSIDE_GUEST_MODE);
 		sim_smp_wmb(s);
 		sim_irq_enable(s);
+		sim_site(s, 0);
 		return false;
 	}
+	sim_site(s, 0);
 	srcu_read_unlock(cpu);
 	return true;
 }
@@ -898,9 +901,11 @@ static void vcpu_exit_guest(uint32_t cpu)
 {
 	struct sim *s = W->sim;
 
+	sim_site(s, MMU_SITE_GUEST_ENTRY_EXIT);
 	sim_store32(s, MMU_ADDR_MODE + cpu, OUTSIDE_GUEST_MODE);
 	sim_smp_wmb(s);
 	sim_irq_enable(s);
+	sim_site(s, 0);
 	srcu_read_lock(cpu);
 }
 
@@ -1568,6 +1573,7 @@ void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_opt
 	sc.feedback_size = o->feedback_size;
 	sim_reset(sim, &sc);
 	mmu_init(&W->kvm, sim, p->width, o->mutant, o->bare ? NULL : &observer, NULL);
+	mmu_set_knobs(&W->kvm, p->knobs & FZ_KNOB_NARROW_COUNT, p->knobs & FZ_KNOB_FORCE_SLOW);
 	W->bare = o->bare;
 	W->kvm.nr_vcpus = W->nvcpus;
 	W->kvm.memslots_shared = true;

@@ -106,18 +106,32 @@ static uint8_t byte_at(const uint8_t *data, size_t size, size_t i)
 	return i < size ? data[i] : 0;
 }
 
+bool fz_program_needs_ext(const struct fz_program *p)
+{
+	return p->mm == SIM_MM_RELAXED || p->sched_kind == SIM_SCHED_PCT || p->knobs != 0;
+}
+
 void fz_decode(enum fz_target target, const uint8_t *data, size_t size, struct fz_program *p)
 {
-	uint8_t config = byte_at(data, size, 1);
+	uint8_t config = byte_at(data, size, 1), version = byte_at(data, size, 0), ext = 0;
 	size_t pos = FZ_HEADER_BYTES, n;
 
 	memset(p, 0, sizeof(*p));
-	p->version = byte_at(data, size, 0) == FZ_FORMAT_LEGACY ? FZ_FORMAT_LEGACY
-								 : FZ_FORMAT_VERSION;
+	p->version = version == FZ_FORMAT_LEGACY || version == FZ_FORMAT_EXT ? version
+									    : FZ_FORMAT_VERSION;
+	if (p->version == FZ_FORMAT_EXT) {
+		ext = byte_at(data, size, 3);
+		pos = FZ_HEADER_BYTES_EXT;
+	}
 	p->target = target;
 	p->width = (config & 1) ? MMU_HOST_64 : MMU_HOST_32;
 	p->mm = (config & 2) ? SIM_MM_SC : SIM_MM_TSO;
 	p->sched_kind = (config & 4) ? SIM_SCHED_BYTES : SIM_SCHED_PREEMPT;
+	if (ext & 1)
+		p->mm = SIM_MM_RELAXED;
+	if (ext & 2)
+		p->sched_kind = SIM_SCHED_PCT;
+	p->knobs = (ext >> 2) & FZ_KNOBS_ALL;
 	p->cpus = 2 + ((config >> 3) & 3);
 	if (p->cpus > 4)
 		p->cpus = 4;
@@ -143,6 +157,12 @@ void fz_decode(enum fz_target target, const uint8_t *data, size_t size, struct f
 	p->seed = fz_program_seed(p);
 }
 
+static uint8_t ext_byte(const struct fz_program *p)
+{
+	return (uint8_t)((p->mm == SIM_MM_RELAXED) | (p->sched_kind == SIM_SCHED_PCT) << 1 |
+			 (p->knobs & FZ_KNOBS_ALL) << 2);
+}
+
 static void fnv_byte(uint64_t *h, uint8_t b)
 {
 	*h ^= b;
@@ -164,18 +184,31 @@ uint64_t fz_program_seed(const struct fz_program *p)
 	fnv_byte(&h, (uint8_t)((p->width == MMU_HOST_64) | (p->mm == SIM_MM_SC) << 1 |
 			       (p->sched_kind == SIM_SCHED_BYTES) << 2 |
 			       ((p->cpus < 2 ? 2 : p->cpus) - 2) << 3 | p->config_high << 5));
+	/* The extension joins the hash only when used: older inputs keep their seeds. */
+	if (fz_program_needs_ext(p))
+		fnv_byte(&h, ext_byte(p));
 	for (size_t i = 0; i < p->sched_len; i++)
 		fnv_byte(&h, p->sched[i]);
 	return h;
 }
 
+/*
+ * A format-1 program keeps format 1 and cannot carry the extension (it is
+ * dropped); every other program is written as format 3 if it needs the
+ * extension, else as format 2.
+ */
 size_t fz_encode(const struct fz_program *p, uint8_t *out, size_t cap)
 {
-	size_t len = FZ_HEADER_BYTES + p->ops_count * FZ_OP_BYTES + p->sched_len;
-	size_t pos = FZ_HEADER_BYTES;
+	bool ext = p->version != FZ_FORMAT_LEGACY && fz_program_needs_ext(p);
+	size_t header = ext ? FZ_HEADER_BYTES_EXT : FZ_HEADER_BYTES;
+	size_t len = header + p->ops_count * FZ_OP_BYTES + p->sched_len;
+	size_t pos = header;
 
 	assert(cap >= len);
-	out[0] = p->version == FZ_FORMAT_LEGACY ? FZ_FORMAT_LEGACY : FZ_FORMAT_VERSION;
+	out[0] = p->version == FZ_FORMAT_LEGACY ? FZ_FORMAT_LEGACY
+						: ext ? FZ_FORMAT_EXT : FZ_FORMAT_VERSION;
+	if (ext)
+		out[3] = ext_byte(p);
 	out[1] = (p->width == MMU_HOST_64) | (p->mm == SIM_MM_SC) << 1 |
 		 (p->sched_kind == SIM_SCHED_BYTES) << 2 |
 		 (uint8_t)(((p->cpus < 2 ? 2 : p->cpus) - 2) << 3) | (uint8_t)(p->config_high << 5);
@@ -232,11 +265,18 @@ void fz_program_print(FILE *f, const struct fz_program *p)
 {
 	char desc[160];
 
-	fprintf(f, "format %u\n", p->version);
+	fprintf(f, "format %u\n", p->version == FZ_FORMAT_LEGACY ? FZ_FORMAT_LEGACY
+				 : fz_program_needs_ext(p) ? FZ_FORMAT_EXT : FZ_FORMAT_VERSION);
 	fprintf(f, "target %s\n", fz_target_name(p->target));
 	fprintf(f, "host %s\n", p->width == MMU_HOST_64 ? "64" : "32");
 	fprintf(f, "memory %s\n", sim_mm_name(p->mm));
-	fprintf(f, "schedule %s\n", p->sched_kind == SIM_SCHED_BYTES ? "bytes" : "preempt");
+	fprintf(f, "schedule %s\n", sim_sched_name(p->sched_kind));
+	if (p->knobs) {
+		char knobs[64];
+
+		fz_knobs_names(p->knobs, knobs, sizeof(knobs));
+		fprintf(f, "knobs %s\n", knobs);
+	}
 	fprintf(f, "cpus %u\n", p->cpus);
 	if (p->target == FZ_TARGET_MMU)
 		fprintf(f, "paging %s%s\n", (const char *[]){ "off", "32", "pae", "64" }[p->config_high & 3],
@@ -330,8 +370,10 @@ bool fz_program_parse(const char *text, struct fz_program *p, char *err, size_t 
 		if (strcmp(words[0], "format") == 0 && count == 2) {
 			if (strcmp(words[1], "1") == 0)
 				p->version = FZ_FORMAT_LEGACY;
+			else if (strcmp(words[1], "3") == 0)
+				p->version = FZ_FORMAT_EXT;
 			else if (strcmp(words[1], "2") != 0)
-				return parse_fail(err, cap, n, "unsupported format (this build reads formats 1 and 2)");
+				return parse_fail(err, cap, n, "unsupported format (this build reads formats 1, 2 and 3)");
 		} else if (strcmp(words[0], "target") == 0 && count == 2) {
 			p->target = fz_target_by_name(words[1]);
 			if (p->target == FZ_TARGET_COUNT)
@@ -345,19 +387,15 @@ bool fz_program_parse(const char *text, struct fz_program *p, char *err, size_t 
 			else
 				return parse_fail(err, cap, n, "host must be 32 or 64");
 		} else if (strcmp(words[0], "memory") == 0 && count == 2) {
-			if (strcmp(words[1], "tso") == 0)
-				p->mm = SIM_MM_TSO;
-			else if (strcmp(words[1], "sc") == 0)
-				p->mm = SIM_MM_SC;
-			else
-				return parse_fail(err, cap, n, "memory must be tso or sc");
+			if (!fz_mm_by_name(words[1], &p->mm))
+				return parse_fail(err, cap, n, "memory must be tso, sc or relaxed");
 		} else if (strcmp(words[0], "schedule") == 0 && count == 2) {
-			if (strcmp(words[1], "preempt") == 0)
-				p->sched_kind = SIM_SCHED_PREEMPT;
-			else if (strcmp(words[1], "bytes") == 0)
-				p->sched_kind = SIM_SCHED_BYTES;
-			else
-				return parse_fail(err, cap, n, "schedule must be preempt or bytes");
+			if (!fz_sched_by_name(words[1], &p->sched_kind))
+				return parse_fail(err, cap, n, "schedule must be preempt, bytes or pct");
+		} else if (strcmp(words[0], "knobs") == 0 && count == 2) {
+			if (!fz_knobs_by_names(words[1], &p->knobs))
+				return parse_fail(err, cap, n, "knobs are none or a comma-separated list of "
+							       "narrow-count, force-slow, volatile");
 		} else if (strcmp(words[0], "cpus") == 0 && count == 2) {
 			if (strlen(words[1]) != 1 || words[1][0] < '2' || words[1][0] > '4')
 				return parse_fail(err, cap, n, "cpus must be 2, 3 or 4");
@@ -408,14 +446,102 @@ bool fz_program_parse(const char *text, struct fz_program *p, char *err, size_t 
 			/* Long schedules continue on further sched lines. */
 		} else {
 			return parse_fail(err, cap, n, "unknown line (expected format, target, host, "
-						       "memory, schedule, cpus, op or sched)");
+						       "memory, schedule, knobs, cpus, op or sched)");
 		}
 	}
 	if (!have_target)
 		return parse_fail(err, cap, n, "missing 'target' line");
+	if (p->version == FZ_FORMAT_LEGACY && fz_program_needs_ext(p))
+		return parse_fail(err, cap, n, "format 1 has no relaxed memory, PCT or knobs (use format 3)");
+	p->version = p->version == FZ_FORMAT_LEGACY ? FZ_FORMAT_LEGACY
+		     : fz_program_needs_ext(p) ? FZ_FORMAT_EXT : FZ_FORMAT_VERSION;
 	for (uint32_t i = 0; i < p->ops_count; i++)
 		if (p->ops[i].cpu >= p->cpus)
 			return parse_fail(err, cap, n, "an operation names a CPU beyond 'cpus'");
 	p->seed = fz_program_seed(p);
 	return true;
+}
+
+/* ---- overrides and names (--mm, --sched, --knobs) ---- */
+
+void fz_program_apply(struct fz_program *p, const struct fz_options *o)
+{
+	bool changed = false;
+
+	if (o->force_mm && p->mm != (enum sim_mm)(o->force_mm - 1)) {
+		p->mm = (enum sim_mm)(o->force_mm - 1);
+		changed = true;
+	}
+	if (o->force_sched && p->sched_kind != (enum sim_sched_kind)(o->force_sched - 1)) {
+		p->sched_kind = (enum sim_sched_kind)(o->force_sched - 1);
+		changed = true;
+	}
+	if ((p->knobs | o->force_knobs) != p->knobs) {
+		p->knobs |= o->force_knobs & FZ_KNOBS_ALL;
+		changed = true;
+	}
+	if (!changed)
+		return;
+	if (p->version != FZ_FORMAT_LEGACY)
+		p->version = fz_program_needs_ext(p) ? FZ_FORMAT_EXT : FZ_FORMAT_VERSION;
+	p->seed = fz_program_seed(p);
+}
+
+bool fz_mm_by_name(const char *name, enum sim_mm *out)
+{
+	for (int m = 0; m < SIM_MM_COUNT; m++) {
+		if (strcmp(name, sim_mm_name((enum sim_mm)m)) == 0) {
+			*out = (enum sim_mm)m;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool fz_sched_by_name(const char *name, enum sim_sched_kind *out)
+{
+	for (int k = 0; k < SIM_SCHED_COUNT; k++) {
+		if (strcmp(name, sim_sched_name((enum sim_sched_kind)k)) == 0) {
+			*out = (enum sim_sched_kind)k;
+			return true;
+		}
+	}
+	return false;
+}
+
+static const char *const knob_names[] = { "narrow-count", "force-slow", "volatile" };
+
+bool fz_knobs_by_names(const char *list, uint8_t *out)
+{
+	char buf[128], *save = NULL;
+
+	*out = 0;
+	if (strcmp(list, "none") == 0)
+		return true;
+	if (strlen(list) >= sizeof(buf) || !*list)
+		return false;
+	strcpy(buf, list);
+	for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		unsigned k = 0;
+
+		while (k < 3 && strcmp(w, knob_names[k]) != 0)
+			k++;
+		if (k == 3)
+			return false;
+		*out |= (uint8_t)(1u << k);
+	}
+	return true;
+}
+
+void fz_knobs_names(uint8_t knobs, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (unsigned k = 0; k < 3; k++)
+		if (knobs >> k & 1)
+			len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s%s",
+						len ? "," : "", knob_names[k]);
+	if (!len)
+		snprintf(buf, cap, "none");
 }

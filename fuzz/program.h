@@ -3,14 +3,16 @@
  * fuzz/: the input format, its total decoder and text form, and the
  * executor that wires sim/ + mmu/ + oracle/ for one input.
  *
- * Input format, version 2 (every byte string decodes to a valid program):
+ * Input format, version 3 (every byte string decodes to a valid program):
  *
- *   byte 0      format version: 1 decodes as format 1, every other value as
- *               format 2.  The formats differ in one thing: in format 2 the
- *               mmu target's CPUs set the accessed and dirty bits of sptes
- *               as the hardware does; in format 1 (inputs written before
- *               that was modelled) they leave them alone, so old witnesses
- *               keep their runs.
+ *   byte 0      format version: 1 decodes as format 1, 3 as format 3, every
+ *               other value as format 2.  In formats 2 and 3 the mmu
+ *               target's CPUs set the accessed and dirty bits of sptes as
+ *               the hardware does; in format 1 (inputs written before that
+ *               was modelled) they leave them alone, so old witnesses keep
+ *               their runs.  Format 3 is format 2 with a fourth header byte
+ *               (byte 3, the extension below); the encoder writes format 3
+ *               only for a program that needs the extension.
  *   byte 1      configuration:
  *                 bit 0     host width: 0 = 32-bit PAE, 1 = 64-bit
  *                 bit 1     memory model: 0 = x86-TSO, 1 = sequentially consistent
@@ -19,6 +21,15 @@
  *                 bits 5-7  spte target: ignored; mmu target: bits 5-6 the
  *                           initial paging mode (off, 32-bit, PAE, long), bit 7 CR0.WP
  *   byte 2      number of operations, modulo FZ_OPS_MAX + 1
+ *   byte 3      format 3 only, the extension (issue 8):
+ *                 bit 0     relaxed memory model (overrides config bit 1)
+ *                 bit 1     PCT schedule (overrides config bit 2); the
+ *                           schedule bytes are PCT's parameters (sim/sim.h)
+ *                 bit 2     knob: narrow clear_spte_count (mmu_set_knobs)
+ *                 bit 3     knob: every update and clear takes the slow path
+ *                 bit 4     knob: spte target, every spte value an operation
+ *                           installs is locklessly modifiable (volatile)
+ *                 bits 5-7  ignored
  *   then        4 bytes per operation (fewer if the input ends early):
  *                 kind (modulo FZ_OP_COUNT), where (cpu = high nibble modulo
  *                 CPUs, slot = low nibble modulo FZ_SLOTS), value bytes a, b
@@ -45,14 +56,16 @@
 
 #define FZ_FORMAT_VERSION 2
 #define FZ_FORMAT_LEGACY 1   /* no hardware A/D updates */
+#define FZ_FORMAT_EXT 3      /* format 2 plus the extension byte */
 #define FZ_HEADER_BYTES 3
+#define FZ_HEADER_BYTES_EXT 4
 #define FZ_OP_BYTES 4
 /* Enough for a writer, a reader and a rewrite per CPU, small enough to minimize. */
 #define FZ_OPS_MAX 32
 #define FZ_SLOTS 4
 /* Longer schedules add nothing: a run has at most a few thousand steps. */
 #define FZ_SCHED_MAX 4096
-#define FZ_INPUT_MAX (FZ_HEADER_BYTES + FZ_OPS_MAX * FZ_OP_BYTES + FZ_SCHED_MAX)
+#define FZ_INPUT_MAX (FZ_HEADER_BYTES_EXT + FZ_OPS_MAX * FZ_OP_BYTES + FZ_SCHED_MAX)
 
 enum fz_target {
 	FZ_TARGET_SPTE = 0,
@@ -113,14 +126,23 @@ struct fz_op {
 	uint8_t a, b;   /* value selectors (see fz_value) */
 };
 
+/* Small-scope knobs of format 3 (extension bits 2-4, shifted down). */
+enum {
+	FZ_KNOB_NARROW_COUNT = 1,
+	FZ_KNOB_FORCE_SLOW = 2,
+	FZ_KNOB_VOLATILE = 4,
+	FZ_KNOBS_ALL = 7,
+};
+
 struct fz_program {
-	uint8_t version;
+	uint8_t version;         /* 1, 2 or 3 (FZ_FORMAT_EXT: see fz_program_needs_ext) */
 	enum fz_target target;
 	uint8_t config_high;     /* config bits 5-7: the mmu target's initial paging mode and WP */
 	enum mmu_host_width width;
 	enum sim_mm mm;
 	enum sim_sched_kind sched_kind;
 	uint32_t cpus;
+	uint8_t knobs;           /* FZ_KNOB_*: format 3 only */
 	uint32_t ops_count;
 	struct fz_op ops[FZ_OPS_MAX];
 	size_t sched_len;
@@ -128,6 +150,8 @@ struct fz_program {
 	uint64_t seed;
 };
 
+/* The program uses the extension byte (relaxed memory, PCT or a knob). */
+bool fz_program_needs_ext(const struct fz_program *p);
 /* Total: never fails, never reads past size. */
 void fz_decode(enum fz_target target, const uint8_t *data, size_t size, struct fz_program *out);
 uint64_t fz_program_seed(const struct fz_program *p);
@@ -161,6 +185,14 @@ struct fz_options {
 	bool log;             /* keep the event log (tools); the hash is always kept */
 	bool report_known;    /* harness: abort on known findings too */
 	const char *report_class;  /* harness: ... or on those of this class only */
+	/*
+	 * Overrides of what the input says (--mm, --sched, --knobs): the run
+	 * uses them whatever the input's bytes are.  0 means no override, so a
+	 * zeroed fz_options overrides nothing.  Sidecars record them.
+	 */
+	uint8_t force_mm;         /* 0, or enum sim_mm + 1 */
+	uint8_t force_sched;      /* 0, or enum sim_sched_kind + 1 */
+	uint8_t force_knobs;      /* FZ_KNOB_* added to the input's own */
 	uint32_t vcpus;       /* mmu target: run every input with this many vCPUs (0: the input's) */
 	bool bare;            /* bench speed's baseline: sim bare mode, no oracle, no checks */
 };
@@ -189,6 +221,14 @@ void fz_exec_free(struct fz_exec *x);
 void fz_verdict_feedback(struct sim *s, const struct orc_verdict *v, enum mmu_read_kind kind);
 void fz_exec_run(struct fz_exec *x, const struct fz_program *p, const struct fz_options *o,
 		 struct fz_result *out);
+/* The program the run executes: p with the overrides of o applied. */
+void fz_program_apply(struct fz_program *p, const struct fz_options *o);
+/* Names for --mm, --sched and --knobs; false for an unknown name. */
+bool fz_mm_by_name(const char *name, enum sim_mm *out);
+bool fz_sched_by_name(const char *name, enum sim_sched_kind *out);
+bool fz_knobs_by_names(const char *list, uint8_t *out);   /* comma-separated */
+/* "narrow-count,force-slow" ... or "none". */
+void fz_knobs_names(uint8_t knobs, char *buf, size_t cap);
 /* The mmu target's executor (fuzz/mmu_exec.c), called by fz_exec_run. */
 void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_options *o,
 		struct fz_result *out);
@@ -224,6 +264,8 @@ struct fz_sidecar {
 	long size;                /* -1: not recorded */
 	bool expect_divergence;   /* expect: divergence */
 	bool faithful_divergence; /* faithful: divergence */
+	/* The harness overrides the input was found with (fz_options' encoding). */
+	uint8_t force_mm, force_sched, force_knobs;
 };
 
 /*
@@ -231,6 +273,9 @@ struct fz_sidecar {
  * 0, or -1 with a one-line message in err when the header is malformed.
  */
 int fz_sidecar_read(const char *input, struct fz_sidecar *out, char *err, size_t err_cap);
+/* The sidecar's overrides into o; and the sidecar lines of o's overrides. */
+void fz_sidecar_overrides(const struct fz_sidecar *sc, struct fz_options *o);
+void fz_sidecar_write_overrides(FILE *f, const struct fz_options *o);
 
 /* is_mmio_spte() of the model's shadow-paging configuration. */
 bool fz_spte_is_mmio(uint64_t spte);

@@ -62,6 +62,84 @@ static void encode_then_decode_round_trips(void)
 	}
 }
 
+static void format3_extension_byte_selects_relaxed_memory_pct_and_knobs(void)
+{
+	static const uint8_t in[] = { 3, 0x02, 1, 0xff, 7, 0x10, 1, 2, 0xaa, 0xbb };
+	size_t n;
+
+	fz_decode(FZ_TARGET_SPTE, in, sizeof(in), &a);
+	CHECK_EQ_U64(a.version, FZ_FORMAT_EXT);
+	CHECK(a.mm == SIM_MM_RELAXED);          /* overrides config bit 1 (SC) */
+	CHECK(a.sched_kind == SIM_SCHED_PCT);
+	CHECK_EQ_U64(a.knobs, FZ_KNOBS_ALL);
+	CHECK_EQ_U64(a.ops_count, 1);
+	CHECK_EQ_U64(a.ops[0].kind, 7);
+	CHECK_EQ_U64(a.sched_len, 2);
+	n = fz_encode(&a, out, sizeof(out));
+	CHECK_EQ_U64(n, sizeof(in));
+	CHECK_EQ_U64(out[0], 3);
+	CHECK_EQ_U64(out[3], 0x1f);              /* bits 5-7 are not kept */
+	fz_decode(FZ_TARGET_SPTE, out, n, &b);
+	CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+}
+
+static void programs_without_extension_keep_format2_bytes_and_seed(void)
+{
+	static const uint8_t in[] = { 2, 0x06, 1, 7, 0x10, 1, 2, 0xaa };
+	static const uint8_t ext0[] = { 3, 0x06, 1, 0, 7, 0x10, 1, 2, 0xaa };
+	size_t n;
+
+	fz_decode(FZ_TARGET_SPTE, in, sizeof(in), &a);
+	n = fz_encode(&a, out, sizeof(out));
+	CHECK_EQ_U64(n, sizeof(in));
+	CHECK(memcmp(out, in, n) == 0);
+	/* Format 3 with an empty extension is the same program, written as format 2. */
+	fz_decode(FZ_TARGET_SPTE, ext0, sizeof(ext0), &b);
+	CHECK_EQ_U64(b.seed, a.seed);
+	CHECK_EQ_U64(fz_encode(&b, out, sizeof(out)), sizeof(in));
+	CHECK(memcmp(out, in, sizeof(in)) == 0);
+}
+
+static void overrides_rewrite_the_program_and_its_seed(void)
+{
+	struct fz_options o = { 0 };
+	uint64_t seed;
+
+	fz_decode(FZ_TARGET_SPTE, (const uint8_t[]){ 2, 0x04, 0, 9, 9 }, 5, &a);
+	seed = a.seed;
+	fz_program_apply(&a, &o);                /* no override: nothing changes */
+	CHECK_EQ_U64(a.seed, seed);
+	CHECK_EQ_U64(a.version, FZ_FORMAT_VERSION);
+	o.force_mm = SIM_MM_RELAXED + 1;
+	o.force_sched = SIM_SCHED_PCT + 1;
+	o.force_knobs = FZ_KNOB_NARROW_COUNT;
+	fz_program_apply(&a, &o);
+	CHECK(a.mm == SIM_MM_RELAXED && a.sched_kind == SIM_SCHED_PCT);
+	CHECK_EQ_U64(a.knobs, FZ_KNOB_NARROW_COUNT);
+	CHECK_EQ_U64(a.version, FZ_FORMAT_EXT);
+	CHECK(a.seed != seed);
+}
+
+static void knob_and_schedule_names_round_trip(void)
+{
+	char names[64];
+	uint8_t k;
+	enum sim_sched_kind sk;
+	enum sim_mm mm;
+
+	CHECK(fz_knobs_by_names("narrow-count,volatile", &k));
+	CHECK_EQ_U64(k, FZ_KNOB_NARROW_COUNT | FZ_KNOB_VOLATILE);
+	fz_knobs_names(k, names, sizeof(names));
+	CHECK(strcmp(names, "narrow-count,volatile") == 0);
+	CHECK(fz_knobs_by_names("none", &k) && k == 0);
+	CHECK(!fz_knobs_by_names("narrow", &k));
+	CHECK(!fz_knobs_by_names("", &k));
+	CHECK(fz_sched_by_name("pct", &sk) && sk == SIM_SCHED_PCT);
+	CHECK(!fz_sched_by_name("random", &sk));
+	CHECK(fz_mm_by_name("relaxed", &mm) && mm == SIM_MM_RELAXED);
+	CHECK(!fz_mm_by_name("arm", &mm));
+}
+
 static void afl_warmup_input_runs_without_divergence(void)
 {
 	/* AFL++'s driver first calls the harness with 4 dummy bytes. */
@@ -135,6 +213,10 @@ static void text_form_errors_name_the_line(void)
 TEST_MAIN(TEST(every_byte_string_decodes_to_a_bounded_program),
 	  TEST(empty_input_is_the_default_program),
 	  TEST(encode_then_decode_round_trips),
+	  TEST(format3_extension_byte_selects_relaxed_memory_pct_and_knobs),
+	  TEST(programs_without_extension_keep_format2_bytes_and_seed),
+	  TEST(overrides_rewrite_the_program_and_its_seed),
+	  TEST(knob_and_schedule_names_round_trip),
 	  TEST(afl_warmup_input_runs_without_divergence),
 	  TEST(same_input_gives_same_hash_and_verdict),
 	  TEST(text_form_round_trips),

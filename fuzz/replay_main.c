@@ -33,6 +33,7 @@
 struct expectation {
 	enum mmu_mutant mutant;
 	bool mutant_diverges;
+	struct fz_sidecar sidecar;
 	bool faithful_diverges;
 };
 
@@ -67,6 +68,7 @@ static bool read_sidecar(const char *path, struct expectation *e)
 		printf("FAIL %s\n", err);
 		return false;
 	}
+	e->sidecar = sc;
 	e->mutant = sc.present ? sc.mutant : base.mutant;
 	e->faithful_diverges = sc.faithful_divergence;
 	e->mutant_diverges = sc.expect_divergence ||
@@ -75,12 +77,13 @@ static bool read_sidecar(const char *path, struct expectation *e)
 }
 
 static bool run_expect(const char *path, const struct fz_program *p, enum mmu_mutant m,
-		       bool want_divergence)
+		       bool want_divergence, const struct fz_sidecar *sc)
 {
 	struct fz_options o = base;
 	struct fz_result r1, r2;
 
 	o.mutant = m;
+	fz_sidecar_overrides(sc, &o);
 	fz_exec_run(exec, p, &o, &r1);
 	fz_exec_run(exec, p, &o, &r2);
 	if (r1.hash != r2.hash) {
@@ -126,15 +129,15 @@ static void replay_file(const char *path)
 	fclose(f);
 	fz_decode(fz_harness_target, data, size, &prog);
 	if (expect_override >= 0) {
-		if (run_expect(path, &prog, base.mutant, expect_override))
+		if (run_expect(path, &prog, base.mutant, expect_override, &e.sidecar))
 			passed++;
 		else
 			failed++;
 		return;
 	}
 	if (e.mutant != MMU_MUTANT_NONE)
-		ok = run_expect(path, &prog, e.mutant, e.mutant_diverges);
-	ok = run_expect(path, &prog, MMU_MUTANT_NONE, e.faithful_diverges) && ok;
+		ok = run_expect(path, &prog, e.mutant, e.mutant_diverges, &e.sidecar);
+	ok = run_expect(path, &prog, MMU_MUTANT_NONE, e.faithful_diverges, &e.sidecar) && ok;
 	if (ok)
 		passed++;
 	else

@@ -5,7 +5,10 @@
  *
  *   target: NAME               the harness (default spte)
  *   mutant: NAME               the mutant the input was found with (default none)
- *   format: 1|2                the input format version
+ *   format: 1|2|3              the input format version
+ *   mm: sc|tso|relaxed         the harness forced this memory model (--mm)
+ *   sched: preempt|bytes|pct   ... this schedule source (--sched)
+ *   knobs: LIST                ... these small-scope knobs (--knobs)
  *   size: N                    the input's length, to detect truncation
  *   strict: yes                benign blends count as divergences
  *   expect: divergence|pass    what a run with the mutant must give
@@ -69,9 +72,28 @@ int fz_sidecar_read(const char *input, struct fz_sidecar *out, char *err, size_t
 			else
 				rc = 0;
 		} else if (strcmp(key, "format") == 0) {
-			if (strcmp(value, "1") != 0 && strcmp(value, "2") != 0)
-				snprintf(err, cap, "%s: malformed sidecar: format %s (this build reads formats 1 and 2)",
+			if (strcmp(value, "1") != 0 && strcmp(value, "2") != 0 && strcmp(value, "3") != 0)
+				snprintf(err, cap, "%s: malformed sidecar: format %s (this build reads formats 1, 2 and 3)",
 					 name, value);
+			else
+				rc = 0;
+		} else if (strcmp(key, "mm") == 0) {
+			enum sim_mm mm;
+
+			if (!fz_mm_by_name(value, &mm))
+				snprintf(err, cap, "%s: malformed sidecar: mm '%s' (sc, tso or relaxed)", name, value);
+			else
+				out->force_mm = (uint8_t)(mm + 1), rc = 0;
+		} else if (strcmp(key, "sched") == 0) {
+			enum sim_sched_kind k;
+
+			if (!fz_sched_by_name(value, &k))
+				snprintf(err, cap, "%s: malformed sidecar: sched '%s' (preempt, bytes or pct)", name, value);
+			else
+				out->force_sched = (uint8_t)(k + 1), rc = 0;
+		} else if (strcmp(key, "knobs") == 0) {
+			if (!fz_knobs_by_names(value, &out->force_knobs))
+				snprintf(err, cap, "%s: malformed sidecar: knobs '%s'", name, value);
 			else
 				rc = 0;
 		} else if (strcmp(key, "size") == 0) {
@@ -94,4 +116,25 @@ int fz_sidecar_read(const char *input, struct fz_sidecar *out, char *err, size_t
 	}
 	fclose(f);
 	return rc;
+}
+
+void fz_sidecar_overrides(const struct fz_sidecar *sc, struct fz_options *o)
+{
+	o->force_mm = sc->force_mm;
+	o->force_sched = sc->force_sched;
+	o->force_knobs = sc->force_knobs;
+}
+
+void fz_sidecar_write_overrides(FILE *f, const struct fz_options *o)
+{
+	char knobs[64];
+
+	if (o->force_mm)
+		fprintf(f, "mm: %s\n", sim_mm_name((enum sim_mm)(o->force_mm - 1)));
+	if (o->force_sched)
+		fprintf(f, "sched: %s\n", sim_sched_name((enum sim_sched_kind)(o->force_sched - 1)));
+	if (o->force_knobs) {
+		fz_knobs_names(o->force_knobs, knobs, sizeof(knobs));
+		fprintf(f, "knobs: %s\n", knobs);
+	}
 }

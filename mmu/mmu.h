@@ -122,6 +122,14 @@ enum mmu_mutant {
 	MMU_MUTANT_NOTIFIER_SEQ_AFTER_PFN,
 	MMU_MUTANT_FETCH_NO_GPTE_RECHECK,
 	MMU_MUTANT_UPDATE_DROPS_DIRTY,
+	/* Barrier mutants: found only under the relaxed memory model. */
+	MMU_MUTANT_SET_SPTE_NO_WMB,
+	MMU_MUTANT_CLEAR_FAST_NO_WMB,
+	MMU_MUTANT_COUNT_CLEAR_NO_WMB,
+	MMU_MUTANT_READER_NO_RMB_COUNT_LOW,
+	MMU_MUTANT_READER_NO_RMB_LOW_HIGH,
+	/* Found only with the narrow counter (input knob). */
+	MMU_MUTANT_COUNT_WRAP,
 	MMU_MUTANT_COUNT,
 };
 
@@ -174,6 +182,20 @@ enum mmu_fn {
 };
 
 const char *mmu_fn_name(enum mmu_fn f);
+
+/*
+ * The model's sites (sim_site: interleaving feedback, and PCT's relevant
+ * steps) are its function ids, except two: __set_spte's id 0 is sim/'s "no
+ * site", so it runs as MMU_SITE_SET_SPTE; and make_all_cpus_request (the
+ * freer's side of the vcpu->mode handshake with lockless walkers) and the
+ * vCPU's guest entry and exit (vcpu_enter_guest's mode store and re-check,
+ * fuzz/mmu_exec.c) are sites of their own.
+ */
+enum {
+	MMU_SITE_SET_SPTE = MMU_FN_COUNT,
+	MMU_SITE_MAKE_ALL_CPUS_REQUEST,
+	MMU_SITE_GUEST_ENTRY_EXIT,
+};
 
 /* What the model reports to the executor (which forwards it to oracle/). */
 enum mmu_read_kind {
@@ -240,6 +262,13 @@ struct kvm {
 	const struct mmu_observer *obs;
 	void *obs_ctx;
 	uint32_t nr_vcpus;          /* vCPU i runs on simulated CPU i */
+	/*
+	 * Small-scope knobs (mmu_set_knobs), chosen by the input.  count_mask:
+	 * the values clear_spte_count can hold (the kernel's int: all 32 bits).
+	 * force_slow: every update and clear takes __update_clear_spte_slow.
+	 */
+	uint32_t count_mask;
+	bool force_slow;
 	/* Step of each vCPU's walk_shadow_page_lockless_begin mode store (for checks). */
 	uint64_t lockless_begin_step[MMU_VCPUS_MAX];
 	/* Counters: private to the lock holder or to one CPU, never shared. */
@@ -249,6 +278,15 @@ struct kvm {
 
 void mmu_init(struct kvm *kvm, struct sim *sim, enum mmu_host_width width,
 	      enum mmu_mutant mutant, const struct mmu_observer *obs, void *obs_ctx);
+
+/*
+ * Small-scope knobs.  narrow_count scales clear_spte_count down so that its
+ * wrap-around is reachable in a short run: the kernel's 32-bit int becomes 8
+ * bits (and the count-wrap mutant's u8 becomes 2 bits).  force_slow makes
+ * every mmu_spte_update and mmu_spte_clear_track_bits use the slow path,
+ * which is correct for any old value, only slower.
+ */
+void mmu_set_knobs(struct kvm *kvm, bool narrow_count, bool force_slow);
 
 static inline sim_addr mmu_sptep(uint32_t sp, uint32_t index)
 {

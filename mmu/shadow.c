@@ -389,6 +389,7 @@ static bool make_all_cpus_request(struct kvm *kvm, unsigned req)
 	struct sim *s = kvm->sim;
 	uint32_t me = sim_current_cpu(s), mask = 0;
 
+	sim_site(s, MMU_SITE_MAKE_ALL_CPUS_REQUEST);
 	for (uint32_t v = 0; v < kvm->nr_vcpus; v++) {
 		uint32_t mode;
 

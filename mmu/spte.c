@@ -161,6 +161,51 @@ static const struct mmu_mutant_info mutants[MMU_MUTANT_COUNT] = {
 		"D2 (lost-dirty): the host frees a frame the guest wrote as if it were clean",
 		"mmu target, input format 2, SC or TSO",
 	},
+	[MMU_MUTANT_SET_SPTE_NO_WMB] = {
+		"set-spte-no-wmb",
+		"__set_spte has no smp_wmb between the high and the low half",
+		"603e0651cfc8's W1 without its barrier (x86 orders the stores anyway)",
+		"read verdict and hardware-walker check: the new low half (P set) with the "
+		"old high half",
+		"spte or mmu target, 32-bit host, relaxed memory model only",
+	},
+	[MMU_MUTANT_CLEAR_FAST_NO_WMB] = {
+		"clear-fast-no-wmb",
+		"__update_clear_spte_fast has no smp_wmb between the low and the high half",
+		"603e0651cfc8's W2 without its barrier",
+		"read verdict: the old low half (P set) with the new high half",
+		"spte or mmu target, 32-bit host, relaxed memory model only",
+	},
+	[MMU_MUTANT_COUNT_CLEAR_NO_WMB] = {
+		"count-clear-no-wmb",
+		"count_spte_clear increments clear_spte_count without the smp_wmb before it",
+		"c2a2ac2b563c's count_spte_clear without its barrier",
+		"read verdict: a count taken after the clear with a half from before it",
+		"spte or mmu target, 32-bit host, relaxed memory model only",
+	},
+	[MMU_MUTANT_READER_NO_RMB_COUNT_LOW] = {
+		"reader-no-rmb-count-low",
+		"__get_spte_lockless has no smp_rmb between the count and the low half",
+		"c2a2ac2b563c's reader without its first barrier",
+		"read verdict: a low half older than the count snapshot, across a "
+		"present->0->present rewrite",
+		"spte or mmu target, 32-bit host, relaxed memory model only",
+	},
+	[MMU_MUTANT_READER_NO_RMB_LOW_HIGH] = {
+		"reader-no-rmb-low-high",
+		"__get_spte_lockless has no smp_rmb between the low and the high half",
+		"c2a2ac2b563c's reader without its second barrier",
+		"read verdict: a new low half (P set) with a high half older than it",
+		"spte or mmu target, 32-bit host, relaxed memory model only",
+	},
+	[MMU_MUTANT_COUNT_WRAP] = {
+		"count-wrap",
+		"clear_spte_count is a u8, so it wraps after 256 clears",
+		"c2a2ac2b563c with a narrow counter: wrap-around defeats the count re-check",
+		"read verdict: torn read across as many present->0->present rewrites as the "
+		"counter has values (4 under the narrow-count knob)",
+		"spte or mmu target, 32-bit host, narrow-count knob (input format 3)",
+	},
 };
 
 const struct mmu_mutant_info *mmu_mutant_info(enum mmu_mutant m)
@@ -202,6 +247,18 @@ void mmu_init(struct kvm *kvm, struct sim *sim, enum mmu_host_width width,
 	kvm->proto = mmu_get_protocol();
 	if (kvm->proto && sim)
 		plug_reset();
+	mmu_set_knobs(kvm, false, false);
+}
+
+void mmu_set_knobs(struct kvm *kvm, bool narrow_count, bool force_slow)
+{
+	bool u8 = kvm->mutant == MMU_MUTANT_COUNT_WRAP;
+
+	if (narrow_count)
+		kvm->count_mask = u8 ? 0x3u : 0xffu;
+	else
+		kvm->count_mask = u8 ? 0xffu : 0xffffffffu;
+	kvm->force_slow = force_slow;
 }
 
 /* ---- predicates ---- */
@@ -330,7 +387,7 @@ static void fn(struct kvm *kvm, enum mmu_fn f, sim_addr sptep)
 {
 	if (kvm->sim) {
 		sim_note(kvm->sim, MMU_NOTE_FN, sptep, f, 0);
-		sim_site(kvm->sim, (uint8_t)f);
+		sim_site(kvm->sim, f == MMU_FN_SET_SPTE ? MMU_SITE_SET_SPTE : (uint8_t)f);
 	}
 }
 
@@ -420,11 +477,12 @@ static void count_spte_clear(struct kvm *kvm, sim_addr sptep, uint64_t spte)
 	}
 	if (is_shadow_present_pte(kvm, spte))
 		return;
-	sim_smp_wmb(s);
+	if (kvm->mutant != MMU_MUTANT_COUNT_CLEAR_NO_WMB)
+		sim_smp_wmb(s);
 	c = sim_load32(s, count);
 	if (kvm->mutant == MMU_MUTANT_NO_CLEAR_COUNT)
 		return;
-	sim_store32(s, count, c + 1);
+	sim_store32(s, count, (c + 1) & kvm->count_mask);
 }
 
 /*
@@ -463,7 +521,8 @@ static void __set_spte(struct kvm *kvm, sim_addr sptep, uint64_t spte)
 	}
 	sim_store32(s, sptep + 1, (uint32_t)(spte >> 32));
 	mmu_report_write_begin(kvm, sptep, spte);
-	sim_smp_wmb(s);
+	if (kvm->mutant != MMU_MUTANT_SET_SPTE_NO_WMB)
+		sim_smp_wmb(s);
 	sim_store32(s, sptep, (uint32_t)spte);
 	mmu_report_write_end(kvm, sptep);
 }
@@ -496,7 +555,8 @@ static void __update_clear_spte_fast(struct kvm *kvm, sim_addr sptep, uint64_t s
 	}
 	sim_store32(s, sptep, (uint32_t)spte);
 	mmu_report_write_begin(kvm, sptep, spte);
-	sim_smp_wmb(s);
+	if (kvm->mutant != MMU_MUTANT_CLEAR_FAST_NO_WMB)
+		sim_smp_wmb(s);
 	sim_store32(s, sptep + 1, (uint32_t)(spte >> 32));
 	mmu_report_write_end(kvm, sptep);
 	count_spte_clear(kvm, sptep, spte);
@@ -588,10 +648,12 @@ static uint64_t __get_spte_lockless(struct kvm *kvm, sim_addr sptep, uint64_t *o
 		count = sim_load32(s, count_addr);
 		count_tag = sim_load_tag(s);
 		*out_start = sim_last_step(s);
-		sim_smp_rmb(s);
+		if (kvm->mutant != MMU_MUTANT_READER_NO_RMB_COUNT_LOW)
+			sim_smp_rmb(s);
 		low = sim_load32(s, sptep);
 		low_tag = sim_load_tag(s);
-		sim_smp_rmb(s);
+		if (kvm->mutant != MMU_MUTANT_READER_NO_RMB_LOW_HIGH)
+			sim_smp_rmb(s);
 		high = sim_load32(s, sptep + 1);
 		high_tag = sim_load_tag(s);
 		sim_smp_rmb(s);
@@ -699,7 +761,7 @@ bool mmu_spte_update(struct kvm *kvm, sim_addr sptep, uint64_t new_spte)
 	/* The model's callers keep the pfn; only the mutant rewrites it in place. */
 	assert(spte_to_pfn(old_spte) == spte_to_pfn(new_spte) ||
 	       kvm->mutant == MMU_MUTANT_SET_PTE_RMAPP_NO_CLEAR);
-	if (!spte_has_volatile_bits(kvm, old_spte))
+	if (!kvm->force_slow && !spte_has_volatile_bits(kvm, old_spte))
 		__update_clear_spte_fast(kvm, sptep, new_spte);
 	else
 		old_spte = __update_clear_spte_slow(kvm, sptep, new_spte);
@@ -727,7 +789,7 @@ int mmu_spte_clear_track_bits(struct kvm *kvm, sim_addr sptep)
 
 	fn(kvm, MMU_FN_MMU_SPTE_CLEAR_TRACK_BITS, sptep);
 	old_spte = mmu_spte_read_locked(kvm, sptep);
-	if (!spte_has_volatile_bits(kvm, old_spte))
+	if (!kvm->force_slow && !spte_has_volatile_bits(kvm, old_spte))
 		__update_clear_spte_fast(kvm, sptep, 0ull);
 	else
 		old_spte = __update_clear_spte_slow(kvm, sptep, 0ull);

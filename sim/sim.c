@@ -120,6 +120,11 @@ struct sim {
 	uint64_t preempt_at;         /* preemption list: step of next switch */
 	bool preempt_more;
 	uint32_t preempt_target;
+	/* PCT: each agent's priority (higher runs first) and the change points. */
+	uint32_t pct_prio[SIM_PCT_AGENTS_MAX];
+	uint32_t pct_depth;
+	uint32_t pct_change[SIM_PCT_DEPTH_MAX];   /* relevant-step index of change point i */
+	uint64_t pct_relevant;       /* relevant steps chosen so far */
 	uint8_t trace[SIM_TRACE_MAX];
 	size_t trace_len;
 	uint8_t agents[SIM_TRACE_MAX];
@@ -169,6 +174,28 @@ const char *sim_mm_name(enum sim_mm m)
 	case SIM_MM_SC: return "sc";
 	case SIM_MM_TSO: return "tso";
 	case SIM_MM_RELAXED: return "relaxed";
+	default: return "?";
+	}
+}
+
+const char *sim_sched_name(enum sim_sched_kind k)
+{
+	switch (k) {
+	case SIM_SCHED_PREEMPT: return "preempt";
+	case SIM_SCHED_BYTES: return "bytes";
+	case SIM_SCHED_PCT: return "pct";
+	default: return "?";
+	}
+}
+
+const char *sim_sched_description(enum sim_sched_kind k)
+{
+	switch (k) {
+	case SIM_SCHED_PREEMPT: return "preemption list: (gap, target) pairs";
+	case SIM_SCHED_BYTES: return "byte stream: one byte per step picks an enabled agent";
+	case SIM_SCHED_PCT:
+		return "PCT: agent priorities and up to 3 priority change points at "
+		       "relevant (spte, count, vcpu->mode) steps";
 	default: return "?";
 	}
 }
@@ -302,6 +329,7 @@ static void reset(struct sim *s, const struct sim_config *config, bool clear_mem
 	s->agent = 0;
 	s->preempt_at = 0;
 	s->preempt_more = false;
+	s->pct_relevant = 0;
 	s->visible_count = 0;
 	s->trace_len = 0;
 	s->hash = 0xcbf29ce484222325ull;
@@ -621,6 +649,11 @@ const uint8_t *sim_agent_trace(const struct sim *s, size_t *len)
 uint32_t sim_agents_count(const struct sim_config *c)
 {
 	return c->mm == SIM_MM_TSO ? 2 * c->cpus : c->cpus;
+}
+
+uint64_t sim_relevant_steps(const struct sim *s)
+{
+	return s->config.sched == SIM_SCHED_PCT ? s->pct_relevant : 0;
 }
 
 const uint8_t *sim_sched_trace(const struct sim *s, size_t *len)
@@ -1059,10 +1092,97 @@ static int next_enabled(const struct sim *s, uint32_t from)
 	return -1;
 }
 
+/*
+ * ---- PCT (SIM_SCHED_PCT; sim.h has the encoding) ----
+ *
+ * Burckhardt et al., ASPLOS 2010.  The run always gives the step to the
+ * enabled agent with the highest priority.  Priorities are distinct: an
+ * agent's key is its level (above all others for the initial priorities,
+ * change point i's level i after a change) over its inverted index, so a
+ * tie of priority bytes goes to the lower agent index.
+ */
+#define PCT_LEVEL_SHIFT 8
+#define PCT_INITIAL_LEVEL (SIM_PCT_DEPTH_MAX + 1)
+
+static uint32_t pct_key(uint32_t level, uint32_t agent)
+{
+	return level << PCT_LEVEL_SHIFT | (0xffu - agent);
+}
+
+/* The next parameter byte: the input's, else the PRNG's; kept in the trace. */
+static uint8_t pct_byte(struct sim *s)
+{
+	uint8_t b;
+
+	if (!sched_byte(s, &b))
+		b = (uint8_t)prng_next(&s->prng);
+	if (s->trace_len < SIM_TRACE_MAX)
+		s->trace[s->trace_len++] = b;
+	return b;
+}
+
+/* Read the parameters: depth and bound, one priority per agent, the change points. */
+static void pct_load(struct sim *s)
+{
+	uint32_t n = agents_count(s);
+	uint8_t head = pct_byte(s);
+	uint32_t bound = SIM_PCT_BOUND_MIN << (head >> 2 & 7);
+
+	assert(n <= SIM_PCT_AGENTS_MAX);
+	s->pct_depth = head & 3;
+	for (uint32_t a = 0; a < n; a++)
+		s->pct_prio[a] = pct_key(PCT_INITIAL_LEVEL + pct_byte(s), a);
+	for (uint32_t i = 0; i < s->pct_depth; i++) {
+		uint32_t lo = pct_byte(s);
+
+		s->pct_change[i] = (lo | (uint32_t)pct_byte(s) << 8) % bound;
+	}
+	s->pct_relevant = 0;
+}
+
+/*
+ * Is the step agent is about to take one of the protocol's?  A CPU's access
+ * is when the CPU runs inside a model site (sim_site); a drain is when the
+ * store it moves to memory was issued inside one (its writer tag).
+ */
+static bool pct_step_relevant(const struct sim *s, uint32_t agent)
+{
+	uint32_t n = s->config.cpus;
+	const struct sim_cpu *c;
+
+	if (agent < n)
+		return s->cpu[agent].site != 0;
+	if (s->config.mm == SIM_MM_TSO && agent < 2 * n) {
+		c = &s->cpu[agent - n];
+		return c->sb_count > 0 && (c->sb[c->sb_head].tag >> 4) != 0;
+	}
+	return true;   /* an agent kind PCT does not know yet: count it */
+}
+
+static int pct_choose(struct sim *s)
+{
+	uint32_t n = agents_count(s);
+	int best = -1;
+
+	for (uint32_t a = 0; a < n; a++)
+		if (agent_enabled(s, a) && (best < 0 || s->pct_prio[a] > s->pct_prio[best]))
+			best = (int)a;
+	if (best < 0 || !pct_step_relevant(s, (uint32_t)best))
+		return best;
+	/* A change point at this relevant step drops the agent taking it. */
+	for (uint32_t i = 0; i < s->pct_depth; i++)
+		if (s->pct_change[i] == s->pct_relevant)
+			s->pct_prio[best] = pct_key(i, (uint32_t)best);
+	s->pct_relevant++;
+	return best;
+}
+
 static int choose_agent(struct sim *s)
 {
 	uint32_t n = agents_count(s);
 
+	if (s->config.sched == SIM_SCHED_PCT)
+		return pct_choose(s);
 	if (s->config.sched == SIM_SCHED_PREEMPT) {
 		while (s->preempt_more && s->steps >= s->preempt_at) {
 			s->agent = s->preempt_target % n;
@@ -1183,6 +1303,8 @@ enum sim_result sim_run(struct sim *s)
 	}
 	if (s->config.sched == SIM_SCHED_PREEMPT)
 		preempt_load_next(s);
+	if (s->config.sched == SIM_SCHED_PCT)
+		pct_load(s);
 	/* Run every CPU up to its first access, in CPU order. */
 	for (uint32_t i = 0; i < s->config.cpus; i++)
 		if (s->cpu[i].state == CPU_NEW)

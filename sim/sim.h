@@ -23,8 +23,46 @@
  *   SIM_SCHED_BYTES    one input byte per step chooses among the enabled
  *                      events; a PRNG seeded from the configuration continues
  *                      when the bytes run out.
- * The agents of the preemption list are the CPUs, then (under TSO) one drain
- * agent per CPU.
+ *   SIM_SCHED_PCT      probabilistic concurrency testing (Burckhardt et
+ *                      al., ASPLOS 2010): the enabled agent with the
+ *                      highest priority always runs; at each of d change
+ *                      points the agent taking that step drops below every
+ *                      initial priority.  The bytes are its parameters:
+ *                        byte 0    bits 0-1: d, the number of change points
+ *                                  (0..SIM_PCT_DEPTH_MAX); bits 2-4: s, the
+ *                                  change-point bound B = SIM_PCT_BOUND_MIN << s
+ *                                  (8 .. 1024 relevant steps)
+ *                        then      one priority byte per agent (agent order,
+ *                                  sim_agents_count agents); higher runs first,
+ *                                  a tie goes to the lower agent index
+ *                        then      d change points, 2 bytes each, little
+ *                                  endian, modulo B: change point i is the
+ *                                  index (from 0) of a relevant step in the
+ *                                  run; the agent that takes it gets priority
+ *                                  i (below every initial priority: so the
+ *                                  first-listed change point drops lowest).
+ *                                  Equal indices: the later one wins.
+ *                      Missing bytes come from the PRNG seeded with
+ *                      config.seed, so every byte string is a valid schedule;
+ *                      bytes after the parameters are not used.  The run's
+ *                      length k is not known when the parameters are read:
+ *                      the bound's scale makes the change points roughly
+ *                      log-uniform, so a change point lands on a given
+ *                      relevant step t < 1024 with probability between
+ *                      1/(8B) and 1/(4B) for the smallest B > t (so at
+ *                      least 1/(16(t + 1)) once t >= 8), against PCT's 1/k
+ *                      with a known k; an input that found something keeps
+ *                      its scale.
+ *                      A step is relevant when it is a CPU's access made
+ *                      inside one of the model's sites (sim_site != 0) or a
+ *                      drain of a store issued inside one: the protocol's
+ *                      own steps (spte halves, clear_spte_count,
+ *                      vcpu->mode), so the change points land where the
+ *                      interleavings matter (a site lasts until the model
+ *                      names the next one, so a few steps after a model
+ *                      function count too).  sim_sched_trace gives the
+ *                      1 + agents + 2d parameter bytes the run used.
+ * The agents are the CPUs, then (under TSO) one drain agent per CPU.
  *
  * A run is a pure function of (CPU functions, configuration, schedule).  The
  * event log records every step and folds it into a 64-bit hash.
@@ -41,6 +79,9 @@
 #define SIM_SB_MAX 8           /* store-buffer entries per CPU */
 #define SIM_LOG_MAX 65536      /* event-log entries kept for tools */
 #define SIM_STEPS_DEFAULT 20000
+#define SIM_PCT_DEPTH_MAX 3    /* PCT change points */
+#define SIM_PCT_BOUND_MIN 8u   /* PCT: the smallest change-point bound */
+#define SIM_PCT_AGENTS_MAX (4 * SIM_CPUS_MAX)
 
 typedef uint32_t sim_addr;
 
@@ -229,8 +270,9 @@ void sim_when_visible(struct sim *s, sim_visible_fn fn, void *ctx);
 uint64_t sim_hash(const struct sim *s);
 /*
  * The byte-stream choices the run made, input bytes and PRNG bytes alike
- * (at most SIM_TRACE_MAX).  Used as the schedule of a new input, they give
- * the same run without depending on the PRNG seed.
+ * (at most SIM_TRACE_MAX); under PCT, the parameter bytes it used.  Used as
+ * the schedule of a new input, they give the same run without depending on
+ * the PRNG seed.
  */
 #define SIM_TRACE_MAX 4096
 const uint8_t *sim_sched_trace(const struct sim *s, size_t *len);
@@ -243,5 +285,10 @@ uint32_t sim_current_cpu(const struct sim *s);
 const char *sim_ev_name(enum sim_ev k);
 const char *sim_result_name(enum sim_result r);
 const char *sim_mm_name(enum sim_mm m);
+/* "preempt", "bytes", "pct"; and a one-line description for logs and reports. */
+const char *sim_sched_name(enum sim_sched_kind k);
+const char *sim_sched_description(enum sim_sched_kind k);
+/* PCT: the relevant steps the run took (0 under the other sources). */
+uint64_t sim_relevant_steps(const struct sim *s);
 
 #endif

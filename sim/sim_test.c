@@ -551,6 +551,283 @@ static void feedback_changes_nothing_in_the_run(void)
 		CHECK_EQ_U64(counters[i], 0);     /* off: nothing counted */
 }
 
+/* ---- PCT (SIM_SCHED_PCT) ---- */
+
+/* Which agent took each step of the last run, as a string of digits. */
+static void agent_string(char *out, size_t cap)
+{
+	size_t len;
+	const uint8_t *t = sim_agent_trace(sim, &len);
+
+	for (size_t i = 0; i < len && i + 1 < cap; i++)
+		*out++ = (char)('0' + t[i]);
+	*out = 0;
+}
+
+/*
+ * Six steps per CPU, four of them relevant (in a site): steps 0, 1, 2 and 5
+ * of the CPU's own sequence.
+ */
+static void site_tracer_cpu(struct sim *s, uint32_t cpu, void *arg)
+{
+	(void)cpu;
+	(void)arg;
+	sim_site(s, 1);
+	for (int i = 0; i < 3; i++)
+		sim_load32(s, X);
+	sim_site(s, 0);
+	sim_load32(s, Y);
+	sim_load32(s, Y);
+	sim_site(s, 1);
+	sim_load32(s, X);
+	sim_site(s, 0);
+}
+
+static void run_pct(uint32_t cpus, enum sim_mm mm, sim_cpu_fn fn, const uint8_t *b, size_t len,
+		    char *agents, size_t cap)
+{
+	setup(cpus, mm, SIM_SCHED_PCT, b, len);
+	for (uint32_t i = 0; i < cpus; i++)
+		sim_spawn(sim, i, fn, NULL);
+	CHECK(sim_run(sim) == SIM_DONE);
+	agent_string(agents, cap);
+}
+
+static void pct_without_change_points_runs_highest_priority_agent_to_completion(void)
+{
+	char got[64];
+
+	/* d = 0; priorities cpu0 5, cpu1 9, cpu2 7. */
+	run_pct(3, SIM_MM_SC, tracer_cpu, (const uint8_t[]){ 0, 5, 9, 7 }, 4, got, sizeof(got));
+	CHECK(strcmp(got, "111122220000") == 0);
+	/* Equal priorities: the lower agent index first. */
+	run_pct(3, SIM_MM_SC, tracer_cpu, (const uint8_t[]){ 0, 3, 3, 3 }, 4, got, sizeof(got));
+	CHECK(strcmp(got, "000011112222") == 0);
+	/*
+	 * Until blocked: cpu0 (highest) loads X and waits for a store; cpu1
+	 * runs until its store of X, and cpu0 takes the very next step.
+	 */
+	setup(2, SIM_MM_SC, SIM_SCHED_PCT, (const uint8_t[]){ 0, 9, 1 }, 3);
+	results[0] = 0;
+	sim_spawn(sim, 0, retry_cpu, NULL);
+	sim_spawn(sim, 1, retry_cpu, NULL);
+	CHECK(sim_run(sim) == SIM_DONE);
+	CHECK_EQ_U64(results[0], 1);
+	agent_string(got, sizeof(got));
+	CHECK(strcmp(got, "01110") == 0);
+	/* Under TSO a drain agent with the top priority drains at once. */
+	run_pct(2, SIM_MM_TSO, forward_cpu, (const uint8_t[]){ 0, 5, 1, 9, 0 }, 5, got,
+		sizeof(got));
+	CHECK(strcmp(got, "0201") == 0);
+}
+
+static void pct_change_point_drops_running_agent_below_the_others_at_that_relevant_step(void)
+{
+	/* The relevant steps of cpu0 are its steps 0, 1, 2 and 5. */
+	static const unsigned pos[] = { 0, 1, 2, 5 };
+	char got[64], want[64];
+
+	for (unsigned c = 0; c < 4; c++) {
+		/* d = 1 (bound 8); cpu0 9 > cpu1 5 > cpu2 3; change point c. */
+		const uint8_t b[] = { 1, 9, 5, 3, (uint8_t)c, 0 };
+		unsigned n = 0;
+
+		for (unsigned i = 0; i <= pos[c]; i++)
+			want[n++] = '0';
+		for (unsigned i = 0; i < 6; i++)
+			want[n++] = '1';
+		for (unsigned i = 0; i < 6; i++)
+			want[n++] = '2';
+		for (unsigned i = pos[c] + 1; i < 6; i++)
+			want[n++] = '0';
+		want[n] = 0;
+		run_pct(3, SIM_MM_SC, site_tracer_cpu, b, sizeof(b), got, sizeof(got));
+		CHECK(strcmp(got, want) == 0);
+		CHECK_EQ_U64(sim_relevant_steps(sim), 12);
+	}
+	/*
+	 * Two change points: relevant step 1 (cpu0's second) drops cpu0 to
+	 * level 0, relevant step 3 (cpu1's second) drops cpu1 to level 1:
+	 * cpu2 runs, then cpu1, then cpu0.  The index is modulo the bound
+	 * (byte 0 bits 2-4: 1, bound 16): 19 is step 3.
+	 */
+	run_pct(3, SIM_MM_SC, site_tracer_cpu, (const uint8_t[]){ 2 | 1 << 2, 9, 5, 3, 1, 0, 19, 0 },
+		8, got, sizeof(got));
+	CHECK(strcmp(got, "001122222211110000") == 0);
+	/* Steps outside a site are not counted: no change point lands on them. */
+	run_pct(3, SIM_MM_SC, tracer_cpu, (const uint8_t[]){ 1, 9, 5, 3, 0, 0 }, 6, got,
+		sizeof(got));
+	CHECK(strcmp(got, "000011112222") == 0);
+	CHECK_EQ_U64(sim_relevant_steps(sim), 0);
+}
+
+/* cpu0 stores X inside a site and Y outside; the drain of X is relevant. */
+static void site_store_cpu(struct sim *s, uint32_t cpu, void *arg)
+{
+	(void)arg;
+	if (cpu != 0)
+		return;
+	sim_site(s, 1);
+	sim_store32(s, X, 1);
+	sim_site(s, 0);
+	sim_store32(s, Y, 1);
+	sim_load32(s, R0);
+}
+
+static void pct_drain_is_relevant_when_its_store_was_issued_in_a_site(void)
+{
+	char got[64];
+
+	/* Agents cpu0, drain0; cpu0 first, then the two drains. */
+	run_pct(1, SIM_MM_TSO, site_store_cpu, (const uint8_t[]){ 0, 9, 1 }, 3, got, sizeof(got));
+	CHECK(strcmp(got, "00011") == 0);
+	CHECK_EQ_U64(sim_relevant_steps(sim), 2);   /* store X, drain of X */
+}
+
+/* Each CPU adds 1 to X three times under the lock, inside a site. */
+static void site_counter_cpu(struct sim *s, uint32_t cpu, void *arg)
+{
+	sim_site(s, (uint8_t)(cpu + 1));
+	counter_cpu(s, cpu, arg);
+}
+
+static uint64_t run_pct_counter(enum sim_mm mm, const uint8_t *b, size_t len, uint64_t seed,
+				enum sim_result *res)
+{
+	struct sim_config c = { .cpus = 3, .mm = mm, .sched = SIM_SCHED_PCT, .sched_bytes = b,
+				.sched_len = len, .seed = seed };
+
+	sim_reset(sim, &c);
+	for (uint32_t i = 0; i < 3; i++)
+		sim_spawn(sim, i, site_counter_cpu, NULL);
+	*res = sim_run(sim);
+	return sim_hash(sim);
+}
+
+static void pct_same_bytes_give_same_run(void)
+{
+	static const uint8_t bytes[] = { 0x07, 200, 10, 99, 3, 4, 5, 6, 7, 8, 9, 1, 2 };
+	uint8_t agents1[SIM_TRACE_MAX], trace[64];
+	size_t len1, len2, tlen;
+	enum sim_result r;
+
+	if (!sim)
+		sim = sim_new();
+	for (int mm = SIM_MM_SC; mm <= SIM_MM_TSO; mm++) {
+		for (size_t cut = 0; cut <= sizeof(bytes); cut++) {
+			uint64_t h1 = run_pct_counter(mm, bytes, cut, 11, &r);
+			const uint8_t *t = sim_sched_trace(sim, &tlen);
+
+			CHECK(r == SIM_DONE);
+			memcpy(agents1, sim_agent_trace(sim, &len1), len1);
+			CHECK(tlen <= sizeof(trace));
+			memcpy(trace, t, tlen);
+			CHECK_EQ_U64(run_pct_counter(mm, bytes, cut, 11, &r), h1);
+			CHECK(len1 == sim_steps(sim));
+			CHECK(memcmp(agents1, sim_agent_trace(sim, &len2), len1) == 0);
+			/* The parameter bytes used give the run under any seed. */
+			CHECK_EQ_U64(run_pct_counter(mm, trace, tlen, 12345, &r), h1);
+		}
+	}
+}
+
+static void pct_every_byte_string_gives_a_valid_run(void)
+{
+	uint8_t bytes[40];
+	uint64_t x = 99;
+	enum sim_result r;
+
+	if (!sim)
+		sim = sim_new();
+	for (int i = 0; i < 1500; i++) {
+		enum sim_mm mm = (enum sim_mm)(i % 2 ? SIM_MM_TSO : SIM_MM_SC);
+		size_t len = i < 40 ? (size_t)i : (size_t)(x % sizeof(bytes)), tlen;
+		const uint8_t *t;
+		uint32_t agents = mm == SIM_MM_TSO ? 6 : 3;
+
+		for (size_t k = 0; k < sizeof(bytes); k++) {
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			if (i >= 40 || k == 0)
+				bytes[k] = (uint8_t)(x >> 56);
+		}
+		run_pct_counter(mm, bytes, len, (uint64_t)i, &r);
+		CHECK(r == SIM_DONE);
+		CHECK_EQ_U64(sim_mem_peek32(sim, X), 9);
+		/* The trace is the parameters: head, a priority per agent, the change points. */
+		t = sim_sched_trace(sim, &tlen);
+		CHECK_EQ_U64(tlen, 1 + agents + 2 * (t[0] & 3));
+		CHECK(memcmp(t, bytes, len < tlen ? len : tlen) == 0);
+	}
+}
+
+/* A bug of depth 1: cpu1 reads X before cpu0 initialised it. */
+static void init_order_cpu(struct sim *s, uint32_t cpu, void *arg)
+{
+	(void)arg;
+	sim_site(s, 1);
+	if (cpu == 0) {
+		sim_load32(s, Y);
+		sim_store32(s, X, 1);
+	} else if (cpu == 1) {
+		results[1] = sim_load32(s, X);
+	} else {
+		sim_load32(s, Y);
+		sim_load32(s, Y);
+	}
+}
+
+/* A bug of depth 2: cpu1 reads X's new half and Y's old half between cpu0's stores. */
+static void torn_pair_cpu(struct sim *s, uint32_t cpu, void *arg)
+{
+	(void)arg;
+	sim_site(s, 1);
+	if (cpu == 0) {
+		sim_store32(s, X, 1);
+		sim_store32(s, Y, 1);
+	} else if (cpu == 1) {
+		results[0] = sim_load32(s, X);
+		results[1] = sim_load32(s, Y);
+	}
+}
+
+static unsigned pct_random_hits(uint32_t cpus, sim_cpu_fn fn, unsigned runs, bool torn)
+{
+	uint8_t bytes[16];
+	uint64_t x = 7;
+	unsigned hits = 0;
+
+	for (unsigned i = 0; i < runs; i++) {
+		for (size_t k = 0; k < sizeof(bytes); k++) {
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			bytes[k] = (uint8_t)(x >> 56);
+		}
+		setup(cpus, SIM_MM_SC, SIM_SCHED_PCT, bytes, sizeof(bytes));
+		results[0] = results[1] = 99;
+		for (uint32_t c = 0; c < cpus; c++)
+			sim_spawn(sim, c, fn, NULL);
+		CHECK(sim_run(sim) == SIM_DONE);
+		hits += torn ? results[0] == 1 && results[1] == 0 : results[1] == 0;
+	}
+	return hits;
+}
+
+static void pct_finds_shallow_bugs_within_a_few_hundred_random_inputs(void)
+{
+	/*
+	 * PCT finds a bug of depth 1 with probability at least 1/n (n
+	 * agents): here n = 3, and at least 100 of 300 random inputs must
+	 * find it.
+	 */
+	CHECK(pct_random_hits(3, init_order_cpu, 300, false) >= 100);
+	/*
+	 * Depth 2 needs cpu0 first (1/2) and a change point on its first store
+	 * (relevant step 0): each change point is 0 with probability about
+	 * 1/32 (modulo a bound of 8 .. 1024), and there are 1.5 on average:
+	 * about 12 in 500 (9 with these inputs).
+	 */
+	CHECK(pct_random_hits(2, torn_pair_cpu, 500, true) >= 4);
+}
+
 TEST_MAIN(TEST(feedback_tells_which_cpu_and_site_wrote_the_value_read),
 	  TEST(feedback_changes_nothing_in_the_run),
 	  TEST(store_buffering_observable_under_tso_not_sc),
@@ -571,4 +848,10 @@ TEST_MAIN(TEST(feedback_tells_which_cpu_and_site_wrote_the_value_read),
 	  TEST(retry_with_no_writer_is_deadlock_not_hang),
 	  TEST(endless_cpu_hits_step_limit),
 	  TEST(tso_store_visible_at_its_drain_step),
-	  TEST(load_forwards_from_own_store_buffer))
+	  TEST(load_forwards_from_own_store_buffer),
+	  TEST(pct_without_change_points_runs_highest_priority_agent_to_completion),
+	  TEST(pct_change_point_drops_running_agent_below_the_others_at_that_relevant_step),
+	  TEST(pct_drain_is_relevant_when_its_store_was_issued_in_a_site),
+	  TEST(pct_same_bytes_give_same_run),
+	  TEST(pct_every_byte_string_gives_a_valid_run),
+	  TEST(pct_finds_shallow_bugs_within_a_few_hundred_random_inputs))

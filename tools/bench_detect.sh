@@ -26,6 +26,7 @@
 
 bench_detect() {
 	local runs=5 time=120 only="" target=spte core=0 engine=all from=seeds out="" feedback=on protos=""
+	local mm="" sched="" knobs=""
 	declare -A proto_so=()
 	while [ $# -gt 0 ]; do
 		case "$1" in
@@ -39,6 +40,9 @@ bench_detect() {
 		--feedback) [ $# -ge 2 ] || die "--feedback needs a value"; feedback=$2; shift 2 ;;
 		--out) [ $# -ge 2 ] || die "--out needs a value"; out=$2; shift 2 ;;
 		--protocol) [ $# -ge 2 ] || die "--protocol needs a file"; protos=$2; shift 2 ;;
+		--mm) [ $# -ge 2 ] || die "--mm needs a value"; mm=$2; shift 2 ;;
+		--sched) [ $# -ge 2 ] || die "--sched needs a value"; sched=$2; shift 2 ;;
+		--knobs) [ $# -ge 2 ] || die "--knobs needs a value"; knobs=$2; shift 2 ;;
 		*) die "bench detect: unknown option '$1'" ;;
 		esac
 	done
@@ -60,6 +64,15 @@ bench_detect() {
 	esac
 	case "$from" in seeds | empty) ;; *) die "--from must be seeds or empty" ;; esac
 	case "$feedback" in on | off) ;; *) die "--feedback must be on or off" ;; esac
+	case "$mm" in "" | sc | tso | relaxed) ;; *) die "--mm must be sc, tso or relaxed" ;; esac
+	case "$sched" in "" | preempt | bytes | pct) ;; *) die "--sched must be preempt, bytes or pct" ;; esac
+	[[ "$knobs" =~ ^(|none|(narrow-count|force-slow|volatile)(,(narrow-count|force-slow|volatile))*)$ ]] ||
+		die "--knobs is none or a comma-separated list of narrow-count, force-slow, volatile"
+	# The overrides reach every engine's harness through the environment;
+	# stress runs the spte functions on the host, which has none of them.
+	if [ -n "$mm" ]; then export SPTERACE_MM=$mm; else unset SPTERACE_MM; fi
+	if [ -n "$sched" ]; then export SPTERACE_SCHED=$sched; else unset SPTERACE_SCHED; fi
+	if [ -n "$knobs" ]; then export SPTERACE_KNOBS=$knobs; else unset SPTERACE_KNOBS; fi
 	setup
 	local mutants
 	mutants=$(cli mutants | awk '{print $1}') || exit 2
@@ -162,7 +175,7 @@ bench_detect() {
 	{
 		echo
 		echo "Machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), clang-14; one run per CPU at a time, on CPU ${cores[*]}."
-		echo "Command: ./spterace bench detect --target $target --runs $runs --time $time --engine $engine --from $from --feedback $feedback${only:+ --mutant $only}${protos:+ --protocol $protos}"
+		echo "Command: ./spterace bench detect --target $target --runs $runs --time $time --engine $engine --from $from --feedback $feedback${mm:+ --mm $mm}${sched:+ --sched $sched}${knobs:+ --knobs $knobs}${only:+ --mutant $only}${protos:+ --protocol $protos}"
 		echo "Binary: commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ', with local changes')."
 	} >>"$out/detect.md"
 	cat "$out/detect.md"
@@ -357,8 +370,11 @@ bench_results() {
 			local e fb
 			e=$(sed -n 's/^Command: .*--engine \([a-z]*\).*/\1/p' "$d/detect.md")
 			fb=$(sed -n 's/^Command: .*--feedback \([a-z]*\).*/\1/p' "$d/detect.md")
+			local dmm dsched
+			dmm=$(sed -n 's/^Command: .*--mm \([a-z]*\).*/\1/p' "$d/detect.md")
+			dsched=$(sed -n 's/^Command: .*--sched \([a-z]*\).*/\1/p' "$d/detect.md")
 			echo
-			echo "## Detection, ${t:-?} target, engines: ${e:-?}${fb:+, interleaving feedback $fb}"
+			echo "## Detection, ${t:-?} target, engines: ${e:-?}${fb:+, interleaving feedback $fb}${dsched:+, schedule $dsched}${dmm:+, memory $dmm}"
 			echo
 			cat "$d/detect.md"
 			if [ -e "$d/detect.png" ]; then

@@ -19,7 +19,7 @@
 # relative paths start, default $PWD).
 #
 # DIR holds:
-#   campaign.conf      target, mutant, engine, jobs, time: what --resume reads
+#   campaign.conf      target, mutant, engine, jobs, time, mm, sched, knobs: what --resume reads
 #   elapsed            seconds fuzzed so far (kept up to date while running)
 #   corpus -> corpus.N the shared corpus (libFuzzer jobs fuzz it with
 #                      -reload=1; AFL++'s main instance imports it with -F;
@@ -77,24 +77,46 @@ cj_place() {
 	return 1
 }
 
-# The sidecar of a raw crash file: $1 file, $2 target, $3 mutant, $4 engine.
+# The sidecar of a raw crash file: $1 file, $2 target, $3 mutant, $4
+# engine, $5 the schedule source its job forced ("" for none).  The memory
+# model and knobs the whole campaign forced come from the environment.
 cj_raw_sidecar() {
 	local f=$1 fmt=2
-	[ "$(head -c1 "$f" | od -An -tu1 | tr -d ' ')" = 1 ] && fmt=1
+	case "$(head -c1 "$f" | od -An -tu1 | tr -d ' ')" in 1) fmt=1 ;; 3) fmt=3 ;; esac
 	printf 'target: %s\nmutant: %s\nformat: %s\nsize: %s\nexpect: divergence\nengine: %s\nfound: %s by ./spterace fuzz (%s)\n' \
 		"$2" "$3" "$fmt" "$(stat -c %s "$f")" "$4" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$4"
+	[ -n "${5:-}" ] && echo "sched: $5"
+	[ -n "${SPTERACE_MM:-}" ] && echo "mm: $SPTERACE_MM"
+	[ -n "${SPTERACE_KNOBS:-}" ] && [ "$SPTERACE_KNOBS" != none ] && echo "knobs: $SPTERACE_KNOBS"
+	return 0
+}
+
+# The schedule source of libFuzzer job $2 (lfN): the campaign's --sched if
+# it forced one, else a portfolio: lf0, lf3, ... the inputs' own choice
+# (preemption list or byte stream), lf1, lf4, ... PCT, lf2, lf5, ... the
+# byte stream.  AFL++ jobs keep the campaign's.  $1 dir.
+cj_job_sched() {
+	local forced n
+	forced=$(cj_conf "$1" sched)
+	if [ -n "$forced" ]; then
+		echo "$forced"
+		return
+	fi
+	n=${2#lf}
+	case $((n % 3)) in 1) echo pct ;; 2) echo bytes ;; *) echo "" ;; esac
 }
 
 # Copy crash file $1 into DIR's inbox as KIND-<sha1> with its sidecar.
-# $1 file, $2 dir, $3 engine, $4 kind (crash, timeout, oom, leak).
+# $1 file, $2 dir, $3 engine, $4 kind (crash, timeout, oom, leak), $5 the
+# job's schedule source.
 cj_to_inbox() {
-	local f=$1 dir=$2 engine=$3 kind=${4:-crash} sha dest tmp
+	local f=$1 dir=$2 engine=$3 kind=${4:-crash} sched=${5:-} sha dest tmp
 	sha=$(sha1sum "$f" | cut -d' ' -f1)
 	dest="$dir/inbox/$kind-$sha"
 	[ -e "$dest" ] && return 0
 	tmp="$dir/tmp/inbox.$BASHPID"
-	cj_raw_sidecar "$f" "$(cj_conf "$dir" target)" "$(cj_conf "$dir" mutant)" "$engine" >"$tmp.txt" &&
-		mv -n "$tmp.txt" "$dest.txt"
+	cj_raw_sidecar "$f" "$(cj_conf "$dir" target)" "$(cj_conf "$dir" mutant)" "$engine" "$sched" \
+		>"$tmp.txt" && mv -n "$tmp.txt" "$dest.txt"
 	rm -f "$tmp.txt"
 	cp "$f" "$tmp" && mv -n "$tmp" "$dest"
 	rm -f "$tmp"
@@ -113,7 +135,7 @@ cj_collect_artifacts() {
 		# restarted job would crash on it again before fuzzing.
 		find -L "$dir/corpus/" -maxdepth 1 -type f -size "$(stat -c %s "$f")c" \
 			-exec cmp -s "$f" {} \; -delete 2>/dev/null
-		cj_to_inbox "$f" "$dir" libFuzzer "$kind" && rm -f "$f"
+		cj_to_inbox "$f" "$dir" libFuzzer "$kind" "$(cat "$jd/sched" 2>/dev/null)" && rm -f "$f"
 	done
 }
 
@@ -216,7 +238,8 @@ cj_keep_new() {
 	sha=$(sha1sum "$tmp" | cut -d' ' -f1)
 	case "$kind" in crash) dest="$dir/crashes/crash-$sha" ;; *) dest="$dir/crashes/$kind-$sha" ;; esac
 	{
-		cj_raw_sidecar "$tmp" "$(cj_conf "$dir" target)" "$(cj_conf "$dir" mutant)" "$engine"
+		cj_raw_sidecar "$tmp" "$(cj_conf "$dir" target)" "$(cj_conf "$dir" mutant)" "$engine" \
+			"$(sed -n 's/^sched: //p' "$f.txt" 2>/dev/null | head -1)"
 		echo "signature: $sig"
 		echo "raw: $(sed -n 's/^size: //p' "$f.txt" 2>/dev/null || stat -c %s "$f") bytes before minimizing"
 	} >"$tmp.side"
@@ -439,12 +462,15 @@ cj_watch() {
 # after each crash (libFuzzer stops at the first), so one campaign finds
 # several divergences.  $1 dir, $2 job name.
 cj_job_libfuzzer() {
-	local dir=$1 name=$2 jd="$1/jobs/$2" run left fails=0 mutant
+	local dir=$1 name=$2 jd="$1/jobs/$2" run left fails=0 mutant sched
 	mutant=$(cj_conf "$dir" mutant)
 	cj_job_stop=""
 	trap 'cj_job_stop=1' TERM INT
 	mkdir -p "$jd/artifacts"
 	echo "$BASHPID" >"$jd/pid"
+	sched=$(cj_job_sched "$dir" "$name")
+	printf '%s\n' "$sched" >"$jd/sched"
+	if [ -n "$sched" ]; then export SPTERACE_SCHED=$sched; else unset SPTERACE_SCHED; fi
 	local dict=() d
 	d=$(cj_dict "$dir") && dict=(-dict="$d")
 	run=$(ls "$jd" | sed -n 's/^run-\([0-9]*\)\.log$/\1/p' | sort -n | tail -1)
@@ -625,6 +651,11 @@ cj_run() {
 	engine=$(cj_conf "$dir" engine)
 	jobs=$(cj_conf "$dir" jobs)
 	time=$(cj_conf "$dir" time)
+	# What the campaign forced (--mm, --sched, --knobs), for every job.
+	local v
+	v=$(cj_conf "$dir" mm); if [ -n "$v" ]; then export SPTERACE_MM=$v; else unset SPTERACE_MM; fi
+	v=$(cj_conf "$dir" sched); if [ -n "$v" ]; then export SPTERACE_SCHED=$v; else unset SPTERACE_SCHED; fi
+	v=$(cj_conf "$dir" knobs); if [ -n "$v" ]; then export SPTERACE_KNOBS=$v; else unset SPTERACE_KNOBS; fi
 	if [ -f "$dir/runner.pid" ]; then
 		local other
 		other=$(cat "$dir/runner.pid")
@@ -826,7 +857,8 @@ campaign_main() {
 	[ -n "$(ls "$dir/seeds")" ] || printf 'seed' >"$dir/seeds/empty"
 	[ -e "$dir/corpus" ] || ln -s corpus.0 "$dir/corpus"
 	echo 0 >"$dir/elapsed"
-	cj_write "$dir/campaign.conf" "$(printf 'target=%s\nmutant=%s\nengine=%s\njobs=%s\ntime=%s\nstarted=%s\n' \
-		"$target" "$mutant" "$engine" "$jobs" "$time" "$(date -u +%Y-%m-%dT%H:%M:%SZ)")"$'\n'
+	cj_write "$dir/campaign.conf" "$(printf 'target=%s\nmutant=%s\nengine=%s\njobs=%s\ntime=%s\nstarted=%s\nmm=%s\nsched=%s\nknobs=%s\n' \
+		"$target" "$mutant" "$engine" "$jobs" "$time" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+		"${SPTERACE_MM:-}" "${SPTERACE_SCHED:-}" "${SPTERACE_KNOBS:-}")"$'\n'
 	cj_run "$dir"
 }

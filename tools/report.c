@@ -455,9 +455,17 @@ void report_text(FILE *f, const struct repro *rp)
 			p->width == MMU_HOST_64 ? " (not used: a 64-bit host)" : "");
 	fprintf(f, "  host      %s, %s, %s schedule, %u CPUs, %u operations\n",
 		p->width == MMU_HOST_64 ? "64-bit" : "32-bit PAE",
-		p->mm == SIM_MM_TSO ? "x86-TSO" : "sequentially consistent",
-		p->sched_kind == SIM_SCHED_BYTES ? "byte-stream" : "preemption-list", p->cpus,
-		p->ops_count);
+		p->mm == SIM_MM_TSO ? "x86-TSO" : p->mm == SIM_MM_RELAXED ? "relaxed memory"
+						 : "sequentially consistent",
+		p->sched_kind == SIM_SCHED_BYTES ? "byte-stream" : p->sched_kind == SIM_SCHED_PCT
+								    ? "PCT" : "preemption-list",
+		p->cpus, p->ops_count);
+	if (p->knobs) {
+		char knobs[64];
+
+		fz_knobs_names(p->knobs, knobs, sizeof(knobs));
+		fprintf(f, "  knobs     %s\n", knobs);
+	}
 	fprintf(f, "  run       %s after %" PRIu64 " steps, event-log hash %016" PRIx64 "\n",
 		sim_result_name(r->sim_result), r->steps, r->hash);
 	fprintf(f, "  reads     %" PRIu64 " lockless, %" PRIu64 " hardware snapshots; %" PRIu64
@@ -633,7 +641,7 @@ void report_json(FILE *f, const struct repro *rp)
 	fprintf(f, "  \"host_bits\": %d,\n  \"memory_model\": \"%s\",\n  \"schedule\": \"%s\",\n"
 		   "  \"cpus\": %u,\n",
 		p->width == MMU_HOST_64 ? 64 : 32, sim_mm_name(p->mm),
-		p->sched_kind == SIM_SCHED_BYTES ? "bytes" : "preempt", p->cpus);
+		sim_sched_name(p->sched_kind), p->cpus);
 	fprintf(f, "  \"run\": {\"result\": \"%s\", \"steps\": %" PRIu64 ", \"hash\": \"%016" PRIx64
 		   "\", \"reads\": %" PRIu64 ", \"snapshots\": %" PRIu64 ", \"benign_nonpresent\": %"
 		   PRIu64 ", \"benign_blends\": %" PRIu64 ", \"retries\": %" PRIu64 "},\n",
