@@ -156,7 +156,7 @@ static int write_hashed(const char *dir, const char *prefix, const uint8_t *data
 }
 
 static int write_sidecar(const char *path, const struct fz_program *p, enum mmu_mutant m,
-			 bool strict, size_t size, uint32_t k)
+			 bool strict, uint8_t knobs, size_t size, uint32_t k)
 {
 	char side[4300], tmp[4400];
 	const char *src = getenv("SPTERACE_PROTOCOL_SRC"), *sha = getenv("SPTERACE_PROTOCOL_SHA1");
@@ -171,10 +171,15 @@ static int write_sidecar(const char *path, const struct fz_program *p, enum mmu_
 	if (!f)
 		return -1;
 	fprintf(f, "target: %s\nmutant: %s\nformat: %u\nsize: %zu\nexpect: divergence\n",
-		fz_target_name(p->target), mmu_mutant_info(m)->name,
-		p->version == FZ_FORMAT_LEGACY ? FZ_FORMAT_LEGACY : FZ_FORMAT_VERSION, size);
+		fz_target_name(p->target), mmu_mutant_info(m)->name, p->version, size);
 	if (strict)
 		fprintf(f, "strict: yes\n");
+	if (knobs) {
+		char names[200];
+
+		fz_knobs_names(knobs, names, sizeof(names));
+		fprintf(f, "knobs: %s\n", names);
+	}
 	if (src && *src) {
 		fprintf(f, "protocol: %s\n", src);
 		if (sha && *sha)
@@ -361,6 +366,10 @@ int explore_main(int argc, char **argv, int (*report)(const char *path))
 	memset(&o, 0, sizeof(o));
 	o.mutant = sc.mutant;
 	o.strict = sc.strict;
+	/* The knobs the input was found with (its sidecar's), as repro applies them. */
+	o.force_knobs = sc.force_knobs;
+	if (sc.force_mm && !mm_name)
+		prog.mm = (enum sim_mm)(sc.force_mm - 1);
 	if (mutant_name) {
 		o.mutant = mmu_mutant_by_name(mutant_name);
 		if (o.mutant == MMU_MUTANT_COUNT)
@@ -448,7 +457,7 @@ int explore_main(int argc, char **argv, int (*report)(const char *path))
 			fz_decode(prog.target, res.input, res.input_len, &cp);
 			if (write_hashed(out, "crash-", res.input, res.input_len, path,
 					 sizeof(path)) < 0 ||
-			    write_sidecar(path, &cp, o.mutant, o.strict, res.input_len,
+			    write_sidecar(path, &cp, o.mutant, o.strict, o.force_knobs, res.input_len,
 					  (unsigned)k) != 0) {
 				fz_exec_free(x);
 				return err1("%s: cannot write the crash file: %s", out,
