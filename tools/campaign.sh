@@ -853,6 +853,8 @@ campaign_main() {
 	dir=$(cd "$dir" && pwd -P)
 	# Seeds are copied, never written to: the checked-in corpus stays clean.
 	cp -n "$CAMPAIGN_SEEDS"/* "$dir/seeds/" 2>/dev/null
+	# ./spterace adds the explored schedules of the canonical scenarios.
+	if declare -F explore_seeds >/dev/null; then explore_seeds "$target" "$dir/seeds"; fi
 	cp -n "$dir"/seeds/* "$dir/corpus.0/" 2>/dev/null
 	[ -n "$(ls "$dir/seeds")" ] || printf 'seed' >"$dir/seeds/empty"
 	[ -e "$dir/corpus" ] || ln -s corpus.0 "$dir/corpus"
