@@ -4,8 +4,10 @@
  *
  * Definitions.
  *   agent   something the scheduler can run for one step: CPU i (agent i)
- *           or, under TSO, the store buffer of CPU i (agent cpus + i),
- *           whose step moves its oldest store to memory.
+ *           or, under TSO and RELAXED, the store buffer of CPU i (agent
+ *           cpus + i), whose step moves one store to memory (TSO: the
+ *           oldest), or, under RELAXED, the invalidate agent of CPU i
+ *           (agent 2 * cpus + i), whose step applies one stale entry.
  *   pending the access a CPU has announced and is waiting to execute.  A
  *           CPU runs private code freely; only shared accesses are steps.
  *   enabled an agent that can take a step now: a CPU whose pending access
@@ -26,6 +28,13 @@
  *   S3  Locked operations and smp_mb empty the issuing CPU's buffer first.
  *   S4  Every decision is a function of the configuration, the schedule
  *       bytes and the PRNG seeded from the configuration.
+ *   S5  Under RELAXED a buffered store may reach memory before an older one
+ *       of its CPU only if they cover different words and no wmb mark lies
+ *       between them.  A stale entry holds a value the word had in memory
+ *       before a store its CPU has not yet seen; at most one entry per CPU
+ *       and word, so a CPU never sees a word go back to an older value.
+ *       A CPU's entries for the two words of a 64-bit store are applied
+ *       together, so a 64-bit load never sees half of one.
  */
 #include "sim/sim.h"
 
@@ -56,6 +65,16 @@ struct sb_entry {
 	uint8_t words;   /* 1 or 2 */
 	uint16_t tag;    /* the writer tag (feedback): CPU and site of the store */
 	uint64_t v;
+	uint32_t epoch;  /* RELAXED: wmb marks issued before it (the CPU's epoch) */
+	uint64_t seq;    /* RELAXED: its number among the CPU's stores (1-based) */
+};
+
+/* RELAXED: a word whose newest store the CPU does not see yet. */
+struct stale_entry {
+	sim_addr a;
+	uint32_t v;      /* the value the CPU still sees */
+	uint16_t tag;    /* its writer tag */
+	uint32_t group;  /* applied together with every entry of the same group */
 };
 
 struct sim_cpu {
@@ -80,6 +99,12 @@ struct sim_cpu {
 	struct sb_entry sb[SIM_SB_MAX];
 	uint32_t sb_head, sb_count;
 	uint64_t stores_issued, stores_drained;
+	/* RELAXED: the wmb epoch, and the stale table (oldest entry first). */
+	uint32_t epoch;
+	struct stale_entry stale[SIM_STALE_MAX];
+	uint32_t stale_count;
+	uint32_t stale_groups;   /* groups created so far: the next one's id */
+	uint64_t stale_applied;  /* times entries went away: part of the retry mark */
 	/* Interleaving feedback (config.feedback). */
 	uint8_t site;          /* the model's current site (sim_site) */
 	uint8_t site_loads;    /* loads since the site began, capped */
@@ -128,6 +153,9 @@ struct sim {
 	uint8_t trace[SIM_TRACE_MAX];
 	size_t trace_len;
 	uint8_t agents[SIM_TRACE_MAX];
+	uint8_t choices[SIM_TRACE_MAX];  /* choices each trace byte chose among */
+	/* RELAXED, byte stream: the entry the next buffer-agent step takes, or -1. */
+	int pick;
 	/* Visibility callbacks. */
 	struct sim_visible visible[SIM_VISIBLE_MAX];
 	uint32_t visible_count;
@@ -149,6 +177,7 @@ static const char *const ev_names[SIM_EV_COUNT] = {
 	[SIM_EV_IRQ_OFF] = "irq_disable", [SIM_EV_IRQ_ON] = "irq_enable",
 	[SIM_EV_NOTE] = "note",         [SIM_EV_FINISH] = "finish",
 	[SIM_EV_IPI] = "ipi_send",      [SIM_EV_IPI_DONE] = "ipi_wait",
+	[SIM_EV_INVAL32] = "invalidate",
 };
 
 const char *sim_ev_name(enum sim_ev k)
@@ -307,6 +336,9 @@ static void reset(struct sim *s, const struct sim_config *config, bool clear_mem
 		c->ipi_ack_mark = 0;
 		c->sb_head = c->sb_count = 0;
 		c->stores_issued = c->stores_drained = 0;
+		c->epoch = 0;
+		c->stale_count = c->stale_groups = 0;
+		c->stale_applied = 0;
 		c->site = c->site_loads = 0;
 		c->load_tag = 0;
 		c->between = 0;
@@ -330,6 +362,7 @@ static void reset(struct sim *s, const struct sim_config *config, bool clear_mem
 	s->preempt_at = 0;
 	s->preempt_more = false;
 	s->pct_relevant = 0;
+	s->pick = -1;
 	s->visible_count = 0;
 	s->trace_len = 0;
 	s->hash = 0xcbf29ce484222325ull;
@@ -418,7 +451,7 @@ static void record_agent(struct sim *s, int agent)
 }
 static bool retry_waiter_wakeable(const struct sim *s);
 static void cpu_execute(struct sim *s, uint32_t i);
-static void sb_drain_one(struct sim *s, uint32_t cpu);
+static void buffer_agent_step(struct sim *s, uint32_t agent);
 
 static void cpu_entry(void *arg)
 {
@@ -430,6 +463,7 @@ static void cpu_entry(void *arg)
 		c->fn(s, id, c->arg);
 	c->state = CPU_FINISHED;
 	c->irq_off = false;
+	c->stale_count = 0;   /* RELAXED: nobody left to see stale values */
 	if (c->ipi_pending) {
 		c->ipi_pending = false;
 		c->ipi_ack_mark = c->stores_issued;
@@ -476,8 +510,7 @@ static uint64_t cpu_access(struct sim *s, uint8_t op, sim_addr a, uint64_t v, ui
 		if (agent >= (int)s->config.cpus) {
 			record_agent(s, agent);
 			s->steps++;
-			s->cur = (uint32_t)agent - s->config.cpus;
-			sb_drain_one(s, s->cur);
+			buffer_agent_step(s, (uint32_t)agent);
 			s->cur = self;
 			continue;
 		}
@@ -586,14 +619,23 @@ void sim_spin_unlock(struct sim *s, sim_addr lock)
 	cpu_access(s, SIM_EV_UNLOCK, lock, 0, 0);
 }
 
+/*
+ * What a retry wait waits on: stores reaching memory and, under RELAXED,
+ * the CPU's stale entries going away (stale_applied stays 0 otherwise).
+ */
+static uint64_t retry_count(const struct sim *s, const struct sim_cpu *c)
+{
+	return s->stores_visible + c->stale_applied;
+}
+
 uint64_t sim_retry_mark(struct sim *s)
 {
-	return s->stores_visible;
+	return retry_count(s, &s->cpu[s->cur]);
 }
 
 void sim_retry_wait(struct sim *s, uint64_t mark)
 {
-	if (s->stores_visible != mark)
+	if (retry_count(s, &s->cpu[s->cur]) != mark)
 		return;
 	cpu_access(s, OP_RETRY_WAIT, 0, mark, 0);
 }
@@ -648,7 +690,11 @@ const uint8_t *sim_agent_trace(const struct sim *s, size_t *len)
 
 uint32_t sim_agents_count(const struct sim_config *c)
 {
-	return c->mm == SIM_MM_TSO ? 2 * c->cpus : c->cpus;
+	switch (c->mm) {
+	case SIM_MM_TSO: return 2 * c->cpus;
+	case SIM_MM_RELAXED: return 3 * c->cpus;
+	default: return c->cpus;
+	}
 }
 
 uint64_t sim_relevant_steps(const struct sim *s)
@@ -660,6 +706,12 @@ const uint8_t *sim_sched_trace(const struct sim *s, size_t *len)
 {
 	*len = s->trace_len;
 	return s->trace;
+}
+
+const uint8_t *sim_choice_trace(const struct sim *s, size_t *len)
+{
+	*len = s->trace_len;
+	return s->choices;
 }
 
 const struct sim_event *sim_log(const struct sim *s, size_t *count)
@@ -697,6 +749,167 @@ static uint32_t mem_view32(const struct sim *s, const struct sim_cpu *c, sim_add
 	return s->mem[a];
 }
 
+/* ---- RELAXED: stale tables ---- */
+
+static bool relaxed(const struct sim *s)
+{
+	return s->config.mm == SIM_MM_RELAXED;
+}
+
+static const struct stale_entry *stale_find(const struct sim_cpu *c, sim_addr a)
+{
+	for (uint32_t i = 0; i < c->stale_count; i++)
+		if (c->stale[i].a == a)
+			return &c->stale[i];
+	return NULL;
+}
+
+/*
+ * Word a as CPU c's load sees it: its own newest buffered store, else its
+ * stale value (RELAXED), else memory.
+ */
+static uint32_t load_view32(const struct sim *s, const struct sim_cpu *c, sim_addr a)
+{
+	const struct sb_entry *e = sb_find(c, a);
+	const struct stale_entry *st;
+
+	if (e)
+		return e->a == a ? (uint32_t)e->v : (uint32_t)(e->v >> 32);
+	if (c->stale_count && (st = stale_find(c, a)))
+		return st->v;
+	return s->mem[a];
+}
+
+/* Drop the entries matching (a, group) (0: any): they see memory now. */
+static void stale_drop(struct sim *s, uint32_t cpu, sim_addr a, uint32_t group, bool log)
+{
+	struct sim_cpu *c = &s->cpu[cpu];
+	uint32_t keep = 0;
+
+	for (uint32_t i = 0; i < c->stale_count; i++) {
+		const struct stale_entry *e = &c->stale[i];
+
+		if (group ? e->group == group : e->a == a) {
+			if (log)
+				log_event(s, cpu, SIM_EV_INVAL32, 0, e->a, s->mem[e->a], e->v);
+			continue;
+		}
+		c->stale[keep++] = *e;
+	}
+	if (keep != c->stale_count) {
+		c->stale_count = keep;
+		c->stale_applied++;
+	}
+}
+
+/* smp_rmb, smp_mb, locked operations: everything the CPU sees is memory. */
+static void stale_apply_all(struct sim_cpu *c)
+{
+	if (c->stale_count) {
+		c->stale_count = 0;
+		c->stale_applied++;
+	}
+}
+
+/* The index of group number k (in order of first entry), or of the youngest if k < 0. */
+static uint32_t stale_group_at(const struct sim_cpu *c, int k)
+{
+	uint32_t youngest = 0;
+
+	for (uint32_t i = 0; i < c->stale_count; i++) {
+		bool first = true;
+
+		for (uint32_t j = 0; j < i && first; j++)
+			first = c->stale[j].group != c->stale[i].group;
+		if (!first)
+			continue;
+		if (k == 0)
+			return c->stale[i].group;
+		k--;
+		if (c->stale[i].group > youngest)
+			youngest = c->stale[i].group;
+	}
+	assert(k < 0 && youngest);
+	return youngest;
+}
+
+static uint32_t stale_group_count(const struct sim_cpu *c)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < c->stale_count; i++) {
+		bool first = true;
+
+		for (uint32_t j = 0; j < i && first; j++)
+			first = c->stale[j].group != c->stale[i].group;
+		n += first;
+	}
+	return n;
+}
+
+/*
+ * CPU writer's store to words a .. a + words - 1 is about to reach memory:
+ * every other running CPU without an entry for a word keeps the word's
+ * current value, and the writer sees its own store from now on.  The
+ * entries of one CPU for the words of one store form one group (merging
+ * groups if need be), so that a 64-bit load never sees half a store.
+ */
+static void stale_publish(struct sim *s, uint32_t writer, sim_addr a, uint32_t words)
+{
+	for (uint32_t j = 0; j < s->config.cpus; j++) {
+		struct sim_cpu *c = &s->cpu[j];
+		uint32_t group = 0, need;
+
+		if (j == writer) {
+			for (uint32_t w = 0; w < words && c->stale_count; w++)
+				stale_drop(s, j, a + w, 0, false);
+			continue;
+		}
+		if (c->state != CPU_PENDING)
+			continue;
+		for (;;) {
+			need = 0;
+			for (uint32_t w = 0; w < words; w++)
+				need += stale_find(c, a + w) == NULL;
+			if (c->stale_count + need <= SIM_STALE_MAX)
+				break;
+			/* Full: the oldest entry's group becomes visible (fewer behaviours). */
+			stale_drop(s, j, 0, c->stale[0].group, false);
+		}
+		for (uint32_t w = 0; w < words; w++) {
+			const struct stale_entry *e = stale_find(c, a + w);
+
+			if (!e)
+				continue;
+			if (!group) {
+				group = e->group;
+			} else if (e->group != group) {
+				uint32_t from = e->group > group ? e->group : group;
+				uint32_t to = e->group > group ? group : e->group;
+
+				for (uint32_t i = 0; i < c->stale_count; i++)
+					if (c->stale[i].group == from)
+						c->stale[i].group = to;
+				group = to;
+			}
+		}
+		for (uint32_t w = 0; w < words; w++) {
+			if (stale_find(c, a + w))
+				continue;
+			if (!group)
+				group = ++c->stale_groups;
+			c->stale[c->stale_count++] = (struct stale_entry){
+				a + w, s->mem[a + w], s->tag[a + w], group };
+		}
+	}
+}
+
+/* One invalidate-agent step: apply group number pick (-1: the youngest). */
+static void stale_step(struct sim *s, uint32_t cpu, int pick)
+{
+	stale_drop(s, cpu, 0, stale_group_at(&s->cpu[cpu], pick), true);
+}
+
 /*
  * ---- interleaving feedback ----
  *
@@ -715,10 +928,12 @@ static uint32_t mem_view32(const struct sim *s, const struct sim_cpu *c, sim_add
  *                did between a reader's two half reads);
  *   fence        per full fence or locked operation: the site and how
  *                many stores the CPU's buffer held;
+ *   stale        (RELAXED) per load that returned a stale value: the site
+ *                and the half;
  * and the model's own keys (sim_feedback): retry causes, torn combinations,
  * verdicts.  A writer tag is (site << 4 | cpu + 1); 0 is the host's.
  */
-enum { FB_READS_FROM = 1, FB_BETWEEN, FB_FENCE, FB_MODEL };
+enum { FB_READS_FROM = 1, FB_BETWEEN, FB_FENCE, FB_MODEL, FB_STALE };
 
 static uint16_t writer_tag(const struct sim *s, uint32_t cpu)
 {
@@ -739,25 +954,43 @@ static void fb_count(struct sim *s, uint32_t kind, uint32_t key)
 }
 
 /* The tag of the value CPU c's load of word a sees (own buffer first). */
-static uint16_t view_tag(const struct sim *s, const struct sim_cpu *c, sim_addr a, bool *fwd)
+static uint16_t view_tag(const struct sim *s, const struct sim_cpu *c, sim_addr a, bool *fwd,
+			 bool *stale)
 {
 	const struct sb_entry *e = sb_find(c, a);
+	const struct stale_entry *st;
 
 	*fwd = e != NULL;
-	return e ? e->tag : s->tag[a];
+	*stale = false;
+	if (e)
+		return e->tag;
+	if (c->stale_count && (st = stale_find(c, a))) {
+		*stale = true;
+		return st->tag;
+	}
+	return s->tag[a];
+}
+
+/* RELAXED: count a load of word a that returns a stale value. */
+static void fb_stale(struct sim *s, const struct sim_cpu *c, sim_addr a)
+{
+	if (c->stale_count && !sb_find(c, a) && stale_find(c, a))
+		fb_count(s, FB_STALE, (uint32_t)c->site << 1 | (a & 1));
 }
 
 static void fb_load(struct sim *s, uint32_t i, sim_addr a)
 {
 	struct sim_cpu *c = &s->cpu[i];
-	bool fwd;
+	bool fwd, stale;
 	uint16_t t;
 	uint32_t wcpu, who, at;
 
 	/* Only loads of the model's sites: the protocol's own interleavings. */
 	if (!s->config.feedback || !c->site)
 		return;
-	t = view_tag(s, c, a, &fwd);
+	t = view_tag(s, c, a, &fwd, &stale);
+	if (stale)
+		fb_count(s, FB_STALE, (uint32_t)c->site << 1 | (a & 1));
 	wcpu = t & 15;
 	who = wcpu == 0 ? 0 : wcpu == i + 1 ? 1 : 2;
 	at = (uint32_t)c->site << 8 | c->site_loads << 1 | (a & 1);
@@ -796,6 +1029,26 @@ uint16_t sim_load_tag(const struct sim *s)
 	return s->cpu[s->cur].load_tag;
 }
 
+/*
+ * The number n such that every store the CPU issued up to its n-th is in
+ * memory.  FIFO buffers (TSO): the drained count; RELAXED drains out of
+ * order, so it is one less than the oldest buffered store's number.
+ */
+static uint64_t drained_prefix(const struct sim *s, const struct sim_cpu *c)
+{
+	uint64_t oldest = c->stores_issued + 1;
+
+	if (!relaxed(s))
+		return c->stores_drained;
+	for (uint32_t i = 0; i < c->sb_count; i++) {
+		uint64_t seq = c->sb[(c->sb_head + i) % SIM_SB_MAX].seq;
+
+		if (seq < oldest)
+			oldest = seq;
+	}
+	return oldest - 1;
+}
+
 static void fire_visible(struct sim *s, uint32_t cpu)
 {
 	const struct sim_cpu *c = &s->cpu[cpu];
@@ -804,7 +1057,7 @@ static void fire_visible(struct sim *s, uint32_t cpu)
 	while (i < s->visible_count) {
 		struct sim_visible *w = &s->visible[i];
 
-		if (w->cpu == cpu && w->seq <= c->stores_drained) {
+		if (w->cpu == cpu && w->seq <= drained_prefix(s, c)) {
 			struct sim_visible fired = *w;
 
 			s->visible[i] = s->visible[--s->visible_count];
@@ -832,20 +1085,96 @@ static void mem_write(struct sim *s, sim_addr a, uint32_t words, uint64_t v, uin
 		s->cpu[i].between |= 1u << (tag >> 4 & 31);
 }
 
-/* Move CPU cpu's oldest buffered store to memory, within the current step. */
-static void sb_drain_one(struct sim *s, uint32_t cpu)
+/* A store of CPU cpu reaches memory: RELAXED first leaves stale entries. */
+static void mem_write_from(struct sim *s, uint32_t cpu, sim_addr a, uint32_t words, uint64_t v,
+			   uint16_t tag)
+{
+	if (relaxed(s))
+		stale_publish(s, cpu, a, words);
+	mem_write(s, a, words, v, tag);
+}
+
+/*
+ * Move CPU cpu's buffered store number i (0: the oldest) to memory, within
+ * the current step.  Only RELAXED takes any but the oldest.
+ */
+static void sb_drain_at(struct sim *s, uint32_t cpu, uint32_t i)
 {
 	struct sim_cpu *c = &s->cpu[cpu];
 	struct sb_entry e;
 
-	assert(c->sb_count > 0);
-	e = c->sb[c->sb_head];
-	c->sb_head = (c->sb_head + 1) % SIM_SB_MAX;
+	assert(i < c->sb_count);
+	e = c->sb[sb_index(c, i)];
+	if (i == 0) {
+		c->sb_head = (c->sb_head + 1) % SIM_SB_MAX;
+	} else {
+		for (uint32_t k = i; k + 1 < c->sb_count; k++)
+			c->sb[sb_index(c, k)] = c->sb[sb_index(c, k + 1)];
+	}
 	c->sb_count--;
-	mem_write(s, e.a, e.words, e.v, e.tag);
+	mem_write_from(s, cpu, e.a, e.words, e.v, e.tag);
 	c->stores_drained++;
 	log_event(s, cpu, e.words == 2 ? SIM_EV_DRAIN64 : SIM_EV_DRAIN32, 0, e.a, e.v, 0);
 	fire_visible(s, cpu);
+}
+
+static void sb_drain_one(struct sim *s, uint32_t cpu)
+{
+	sb_drain_at(s, cpu, 0);
+}
+
+/*
+ * RELAXED: may buffered store i drain now?  Not past an older store to a
+ * word it covers (coherence), nor past a wmb mark that has an older store
+ * before it (the oldest store's epoch is the smallest in the buffer).
+ */
+static bool sb_may_drain(const struct sim_cpu *c, uint32_t i)
+{
+	const struct sb_entry *e = &c->sb[sb_index(c, i)];
+
+	if (c->sb[c->sb_head].epoch != e->epoch)
+		return false;
+	for (uint32_t k = 0; k < i; k++) {
+		const struct sb_entry *o = &c->sb[sb_index(c, k)];
+
+		if (o->a < e->a + e->words && e->a < o->a + o->words)
+			return false;
+	}
+	return true;
+}
+
+/* RELAXED: the youngest store that may drain (the oldest always may). */
+static uint32_t sb_youngest_drainable(const struct sim_cpu *c)
+{
+	uint32_t i = c->sb_count - 1;
+
+	while (i > 0 && !sb_may_drain(c, i))
+		i--;
+	return i;
+}
+
+/*
+ * One step of agent (>= cpus): a drain agent moves one store to memory, an
+ * invalidate agent applies one stale group.  Under RELAXED the byte stream
+ * picked the entry (s->pick); otherwise the youngest that may go.
+ */
+static void buffer_agent_step(struct sim *s, uint32_t agent)
+{
+	uint32_t n = s->config.cpus;
+	int pick = s->pick;
+
+	s->pick = -1;
+	if (agent < 2 * n) {
+		s->cur = agent - n;
+		if (!relaxed(s))
+			sb_drain_one(s, s->cur);
+		else
+			sb_drain_at(s, s->cur, pick >= 0 ? (uint32_t)pick
+						   : sb_youngest_drainable(&s->cpu[s->cur]));
+	} else {
+		s->cur = agent - 2 * n;
+		stale_step(s, s->cur, pick);
+	}
 }
 
 static void sb_drain_all(struct sim *s, uint32_t cpu)
@@ -866,8 +1195,8 @@ static void mem_store(struct sim *s, uint32_t cpu, sim_addr a, uint32_t words, u
 	}
 	if (c->sb_count == SIM_SB_MAX)
 		sb_drain_one(s, cpu);   /* a full buffer stalls the store */
-	c->sb[sb_index(c, c->sb_count)] =
-		(struct sb_entry){ a, (uint8_t)words, writer_tag(s, cpu), v };
+	c->sb[sb_index(c, c->sb_count)] = (struct sb_entry){
+		a, (uint8_t)words, writer_tag(s, cpu), v, c->epoch, c->stores_issued };
 	c->sb_count++;
 }
 
@@ -883,11 +1212,12 @@ static bool cpu_enabled(const struct sim *s, uint32_t i)
 		/* A locked op drains our own buffer first, so our own unlock counts. */
 		return mem_view32(s, c, c->a) == 0;
 	case OP_RETRY_WAIT:
-		return s->stores_visible != c->v;
+		return retry_count(s, c) != c->v;
 	case SIM_EV_IPI_DONE:
 		for (uint32_t t = 0; t < s->config.cpus; t++)
-			if ((c->v >> t & 1) && (s->cpu[t].ipi_pending ||
-						s->cpu[t].stores_drained < s->cpu[t].ipi_ack_mark))
+			if ((c->v >> t & 1) &&
+			    (s->cpu[t].ipi_pending ||
+			     drained_prefix(s, &s->cpu[t]) < s->cpu[t].ipi_ack_mark))
 				return false;
 		return true;
 	default:
@@ -924,6 +1254,17 @@ static uint64_t logged_value2(uint8_t op, uint64_t r)
 	}
 }
 
+/*
+ * A full fence of CPU i (smp_mb, and before every locked operation): its
+ * buffer drains and, under RELAXED, it sees memory as it is.
+ */
+static void full_fence(struct sim *s, uint32_t i)
+{
+	fb_fence(s, i);
+	sb_drain_all(s, i);
+	stale_apply_all(&s->cpu[i]);
+}
+
 /* Execute CPU i's announced access as step s->steps (already counted). */
 static void cpu_execute(struct sim *s, uint32_t i)
 {
@@ -935,11 +1276,13 @@ static void cpu_execute(struct sim *s, uint32_t i)
 	switch (c->op) {
 	case SIM_EV_LOAD32:
 		fb_load(s, i, a);
-		r = mem_view32(s, c, a);
+		r = load_view32(s, c, a);
 		break;
 	case SIM_EV_LOAD64:
 		fb_load(s, i, a);
-		r = mem_view32(s, c, a) | (uint64_t)mem_view32(s, c, a + 1) << 32;
+		if (s->config.feedback && c->site)
+			fb_stale(s, c, a + 1);
+		r = load_view32(s, c, a) | (uint64_t)load_view32(s, c, a + 1) << 32;
 		break;
 	case SIM_EV_STORE32:
 		mem_store(s, i, a, 1, (uint32_t)c->v);
@@ -949,53 +1292,51 @@ static void cpu_execute(struct sim *s, uint32_t i)
 		break;
 	case SIM_EV_UNLOCK:
 		assert(mem_view32(s, c, a) != 0);
+		c->epoch++;   /* a release: RELAXED keeps earlier stores before it */
 		mem_store(s, i, a, 1, 0);
 		break;
 	case SIM_EV_XCHG32:
-		fb_fence(s, i);
-		sb_drain_all(s, i);
+		full_fence(s, i);
 		r = s->mem[a];
-		mem_write(s, a, 1, (uint32_t)c->v, writer_tag(s, i));
+		mem_write_from(s, i, a, 1, (uint32_t)c->v, writer_tag(s, i));
 		break;
 	case SIM_EV_CMPXCHG32:
-		fb_fence(s, i);
-		sb_drain_all(s, i);
+		full_fence(s, i);
 		r = s->mem[a];
 		if (r == (uint32_t)c->v2)
-			mem_write(s, a, 1, (uint32_t)c->v, writer_tag(s, i));
+			mem_write_from(s, i, a, 1, (uint32_t)c->v, writer_tag(s, i));
 		break;
 	case SIM_EV_AND32:
-		fb_fence(s, i);
-		sb_drain_all(s, i);
+		full_fence(s, i);
 		r = s->mem[a];
-		mem_write(s, a, 1, (uint32_t)r & (uint32_t)c->v, writer_tag(s, i));
+		mem_write_from(s, i, a, 1, (uint32_t)r & (uint32_t)c->v, writer_tag(s, i));
 		break;
 	case SIM_EV_OR32:
-		fb_fence(s, i);
-		sb_drain_all(s, i);
+		full_fence(s, i);
 		r = s->mem[a];
-		mem_write(s, a, 1, (uint32_t)r | (uint32_t)c->v, writer_tag(s, i));
+		mem_write_from(s, i, a, 1, (uint32_t)r | (uint32_t)c->v, writer_tag(s, i));
 		break;
 	case SIM_EV_CMPXCHG64:
-		fb_fence(s, i);
-		sb_drain_all(s, i);
+		full_fence(s, i);
 		r = s->mem[a] | (uint64_t)s->mem[a + 1] << 32;
 		if (r == c->v2)
-			mem_write(s, a, 2, c->v, writer_tag(s, i));
+			mem_write_from(s, i, a, 2, c->v, writer_tag(s, i));
 		break;
 	case SIM_EV_LOCK:
-		fb_fence(s, i);
-		sb_drain_all(s, i);
+		full_fence(s, i);
 		assert(s->mem[a] == 0 || s->config.bare);   /* bare: a CPU ended holding it */
-		mem_write(s, a, 1, 1, writer_tag(s, i));
+		mem_write_from(s, i, a, 1, 1, writer_tag(s, i));
 		break;
 	case SIM_EV_MB:
-		fb_fence(s, i);
-		sb_drain_all(s, i);
+		full_fence(s, i);
 		break;
 	case SIM_EV_WMB:
+		/* x86: a compiler barrier; RELAXED: a mark in the store buffer. */
+		c->epoch++;
+		break;
 	case SIM_EV_RMB:
-		/* x86: compiler barriers only; TSO already orders these. */
+		/* x86: a compiler barrier; RELAXED: see every store that reached memory. */
+		stale_apply_all(c);
 		break;
 	case SIM_EV_IRQ_OFF:
 		c->irq_off = true;
@@ -1008,6 +1349,12 @@ static void cpu_execute(struct sim *s, uint32_t i)
 		}
 		break;
 	case SIM_EV_IPI:
+		/*
+		 * RELAXED: smp_call_function_many queues its request with a
+		 * value-returning atomic, a full barrier.  x86 keeps today's rule.
+		 */
+		if (relaxed(s))
+			full_fence(s, i);
 		/* CPUs with interrupts enabled (or gone) take it at once. */
 		for (uint32_t t = 0; t < s->config.cpus; t++) {
 			if (!(c->v >> t & 1))
@@ -1019,6 +1366,8 @@ static void cpu_execute(struct sim *s, uint32_t i)
 		}
 		break;
 	case SIM_EV_IPI_DONE:
+		/* RELAXED: the wait ends with an acquire load of the acknowledgement. */
+		stale_apply_all(c);
 		break;
 	default:
 		assert(0 && "unknown access");
@@ -1055,7 +1404,53 @@ static bool agent_enabled(const struct sim *s, uint32_t agent)
 
 	if (agent < n)
 		return cpu_enabled(s, agent);
-	return s->cpu[agent - n].sb_count > 0;
+	if (agent < 2 * n)
+		return s->cpu[agent - n].sb_count > 0;
+	return s->cpu[agent - 2 * n].stale_count > 0;
+}
+
+/*
+ * The byte stream's choices: every enabled agent and, under RELAXED, every
+ * (buffer agent, entry) pair that may go, as agent | (entry + 1) << 8.
+ * Records how many there are for sim_choice_trace.
+ */
+#define SIM_CHOICES_MAX (SIM_CPUS_MAX * (1 + SIM_SB_MAX + SIM_STALE_MAX))
+
+static uint32_t enabled_choices(struct sim *s, uint32_t *out)
+{
+	uint32_t n = agents_count(s), cpus = s->config.cpus, count = 0;
+
+	for (uint32_t a = 0; a < n; a++) {
+		const struct sim_cpu *c;
+
+		if (!agent_enabled(s, a))
+			continue;
+		if (!relaxed(s) || a < cpus) {
+			out[count++] = a;
+			continue;
+		}
+		if (a < 2 * cpus) {
+			c = &s->cpu[a - cpus];
+			for (uint32_t i = 0; i < c->sb_count; i++)
+				if (sb_may_drain(c, i))
+					out[count++] = a | (i + 1) << 8;
+		} else {
+			uint32_t groups = stale_group_count(&s->cpu[a - 2 * cpus]);
+
+			for (uint32_t k = 0; k < groups; k++)
+				out[count++] = a | (k + 1) << 8;
+		}
+	}
+	if (s->trace_len < SIM_TRACE_MAX)
+		s->choices[s->trace_len] = (uint8_t)(count < 255 ? count : 255);
+	return count;
+}
+
+/* The agent of a choice; the entry it names goes to the agent's next step. */
+static int take_choice(struct sim *s, uint32_t choice)
+{
+	s->pick = (int)(choice >> 8) - 1;
+	return (int)(choice & 0xff);
 }
 
 static bool sched_byte(struct sim *s, uint8_t *out)
@@ -1156,6 +1551,22 @@ static bool pct_step_relevant(const struct sim *s, uint32_t agent)
 		c = &s->cpu[agent - n];
 		return c->sb_count > 0 && (c->sb[c->sb_head].tag >> 4) != 0;
 	}
+	if (s->config.mm == SIM_MM_RELAXED && agent < 2 * n) {
+		/* Relaxed drains pick an entry later: any store issued in a site counts. */
+		c = &s->cpu[agent - n];
+		for (uint32_t i = 0; i < c->sb_count; i++)
+			if (c->sb[sb_index(c, i)].tag >> 4)
+				return true;
+		return false;
+	}
+	if (s->config.mm == SIM_MM_RELAXED && agent < 3 * n) {
+		/* An invalidation: relevant if a stale value hides a site's store. */
+		c = &s->cpu[agent - 2 * n];
+		for (uint32_t i = 0; i < c->stale_count; i++)
+			if (c->stale[i].tag >> 4)
+				return true;
+		return false;
+	}
 	return true;   /* an agent kind PCT does not know yet: count it */
 }
 
@@ -1195,19 +1606,16 @@ static int choose_agent(struct sim *s)
 		return a;
 	}
 
-	uint32_t enabled[2 * SIM_CPUS_MAX], count = 0;
+	uint32_t enabled[SIM_CHOICES_MAX], count = enabled_choices(s, enabled);
 	uint8_t b;
 
-	for (uint32_t a = 0; a < n; a++)
-		if (agent_enabled(s, a))
-			enabled[count++] = a;
 	if (count == 0)
 		return -1;
 	if (!sched_byte(s, &b))
 		b = (uint8_t)prng_next(&s->prng);
 	if (s->trace_len < SIM_TRACE_MAX)
 		s->trace[s->trace_len++] = b;
-	return (int)enabled[b % count];
+	return take_choice(s, enabled[b % count]);
 }
 
 static bool all_finished(const struct sim *s)
@@ -1230,7 +1638,7 @@ static void wake_retry_waiters(struct sim *s)
 		struct sim_cpu *c = &s->cpu[i];
 
 		while (c->state == CPU_PENDING && c->op == OP_RETRY_WAIT &&
-		       s->stores_visible != c->v) {
+		       retry_count(s, c) != c->v) {
 			c->last_step = s->steps;
 			cpu_resume(s, i);
 		}
@@ -1256,7 +1664,7 @@ static bool retry_waiter_wakeable(const struct sim *s)
 	for (uint32_t i = 0; i < s->config.cpus; i++) {
 		const struct sim_cpu *c = &s->cpu[i];
 
-		if (c->state == CPU_PENDING && c->op == OP_RETRY_WAIT && s->stores_visible != c->v)
+		if (c->state == CPU_PENDING && c->op == OP_RETRY_WAIT && retry_count(s, c) != c->v)
 			return true;
 	}
 	return false;
@@ -1330,8 +1738,7 @@ enum sim_result sim_run(struct sim *s)
 			cpu_execute(s, (uint32_t)agent);
 			cpu_resume(s, (uint32_t)agent);
 		} else {
-			s->cur = (uint32_t)agent - s->config.cpus;
-			sb_drain_one(s, s->cur);
+			buffer_agent_step(s, (uint32_t)agent);
 		}
 	}
 	s->running = false;

@@ -15,6 +15,16 @@
  * and/or) and smp_mb drain the issuing CPU's buffer before they execute.
  * Loads forward from the issuing CPU's own buffer.
  *
+ * Under SIM_MM_RELAXED (sim/README.md has the full rules and the litmus
+ * table) a buffer drains out of order unless smp_wmb (or a release) put a
+ * mark between two stores, and each CPU has a table of stale words: when a
+ * store reaches memory, every other running CPU keeps the word's previous
+ * value until its invalidate agent (one more agent per CPU), an smp_rmb, an
+ * smp_mb or a locked operation applies it.  Loads read their own buffer,
+ * then their stale table, then memory.  Memory itself stays a single order
+ * of drains (multi-copy atomic), and loads are never delayed past later
+ * stores (no load-buffering).
+ *
  * Schedule sources (struct sim_config.sched):
  *   SIM_SCHED_PREEMPT  the input is a list of preemptions (gap, target):
  *                      the running agent continues until it blocks or
@@ -62,7 +72,12 @@
  *                      names the next one, so a few steps after a model
  *                      function count too).  sim_sched_trace gives the
  *                      1 + agents + 2d parameter bytes the run used.
- * The agents are the CPUs, then (under TSO) one drain agent per CPU.
+ * The agents of the preemption list are the CPUs, then (under TSO and
+ * RELAXED) one drain agent per CPU, then (under RELAXED) one invalidate
+ * agent per CPU.  Under RELAXED a drain step moves one store and an
+ * invalidate step applies one stale entry: the youngest that may go, except
+ * under SIM_SCHED_BYTES, where each (agent, entry) pair is a choice of its
+ * own.
  *
  * A run is a pure function of (CPU functions, configuration, schedule).  The
  * event log records every step and folds it into a 64-bit hash.
@@ -77,6 +92,7 @@
 #define SIM_CPUS_MAX 8
 #define SIM_MEM_WORDS 131072   /* shared memory, in 32-bit words (512 KiB) */
 #define SIM_SB_MAX 8           /* store-buffer entries per CPU */
+#define SIM_STALE_MAX 8        /* RELAXED: stale-table entries per CPU */
 #define SIM_LOG_MAX 65536      /* event-log entries kept for tools */
 #define SIM_STEPS_DEFAULT 20000
 #define SIM_PCT_DEPTH_MAX 3    /* PCT change points */
@@ -129,6 +145,7 @@ enum sim_ev {
 	SIM_EV_FINISH,     /* not a step: the CPU function returned */
 	SIM_EV_IPI,        /* interrupts sent to the CPUs of a mask (value) */
 	SIM_EV_IPI_DONE,   /* every target of the sender's IPI has taken it */
+	SIM_EV_INVAL32,    /* RELAXED: a stale word applied (value: now seen, value2: dropped) */
 	SIM_EV_COUNT,
 };
 
@@ -235,7 +252,9 @@ bool sim_ipi_pending(const struct sim *s);
  * Lockless retry loops.  sim_retry_mark() returns the number of stores that
  * have reached memory so far; sim_retry_wait(mark) blocks the CPU until that
  * number moves, so a reader that would spin without any write in between is
- * blocked instead (and all CPUs blocked is a deadlock, not a hang).
+ * blocked instead (and all CPUs blocked is a deadlock, not a hang).  Under
+ * RELAXED the mark also counts the calling CPU's stale entries applied, so
+ * the wait also ends when what the CPU sees changes.
  */
 uint64_t sim_retry_mark(struct sim *s);
 void sim_retry_wait(struct sim *s, uint64_t mark);
@@ -276,9 +295,17 @@ uint64_t sim_hash(const struct sim *s);
  */
 #define SIM_TRACE_MAX 4096
 const uint8_t *sim_sched_trace(const struct sim *s, size_t *len);
+/*
+ * For each byte of sim_sched_trace, how many choices it chose among (the
+ * byte picks choice byte % count): lets a test enumerate every schedule.
+ */
+const uint8_t *sim_choice_trace(const struct sim *s, size_t *len);
 /* The agent that took each step (0-based step index; at most SIM_TRACE_MAX). */
 const uint8_t *sim_agent_trace(const struct sim *s, size_t *len);
-/* Agents of a configuration: CPUs, then (TSO) one store buffer per CPU. */
+/*
+ * Agents of a configuration: CPUs, then (TSO, RELAXED) one store buffer per
+ * CPU, then (RELAXED) one invalidate agent per CPU.
+ */
 uint32_t sim_agents_count(const struct sim_config *c);
 const struct sim_event *sim_log(const struct sim *s, size_t *count);
 uint32_t sim_current_cpu(const struct sim *s);
