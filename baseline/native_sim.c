@@ -155,6 +155,12 @@ uint64_t sim_last_step(const struct sim *s)
 	return 0;
 }
 
+uint64_t sim_last_load_since(const struct sim *s)
+{
+	(void)s;
+	return 0;
+}
+
 uint64_t sim_retry_mark(struct sim *s)
 {
 	(void)s;

@@ -127,7 +127,8 @@ void fz_decode(enum fz_target target, const uint8_t *data, size_t size, struct f
 	p->width = (config & 1) ? MMU_HOST_64 : MMU_HOST_32;
 	p->mm = (config & 2) ? SIM_MM_SC : SIM_MM_TSO;
 	p->sched_kind = (config & 4) ? SIM_SCHED_BYTES : SIM_SCHED_PREEMPT;
-	if (ext & 1)
+	/* The mmu target's checks assume x86 ordering: relaxed is the spte target's. */
+	if ((ext & 1) && target == FZ_TARGET_SPTE)
 		p->mm = SIM_MM_RELAXED;
 	if (ext & 2)
 		p->sched_kind = SIM_SCHED_PCT;
@@ -451,6 +452,8 @@ bool fz_program_parse(const char *text, struct fz_program *p, char *err, size_t 
 	}
 	if (!have_target)
 		return parse_fail(err, cap, n, "missing 'target' line");
+	if (p->mm == SIM_MM_RELAXED && p->target != FZ_TARGET_SPTE)
+		return parse_fail(err, cap, n, "memory relaxed is for the spte target only");
 	if (p->version == FZ_FORMAT_LEGACY && fz_program_needs_ext(p))
 		return parse_fail(err, cap, n, "format 1 has no relaxed memory, PCT or knobs (use format 3)");
 	p->version = p->version == FZ_FORMAT_LEGACY ? FZ_FORMAT_LEGACY
@@ -468,7 +471,8 @@ void fz_program_apply(struct fz_program *p, const struct fz_options *o)
 {
 	bool changed = false;
 
-	if (o->force_mm && p->mm != (enum sim_mm)(o->force_mm - 1)) {
+	if (o->force_mm && p->mm != (enum sim_mm)(o->force_mm - 1) &&
+	    (o->force_mm - 1 != SIM_MM_RELAXED || p->target == FZ_TARGET_SPTE)) {
 		p->mm = (enum sim_mm)(o->force_mm - 1);
 		changed = true;
 	}

@@ -22,7 +22,9 @@
  *                           initial paging mode (off, 32-bit, PAE, long), bit 7 CR0.WP
  *   byte 2      number of operations, modulo FZ_OPS_MAX + 1
  *   byte 3      format 3 only, the extension (issue 8):
- *                 bit 0     relaxed memory model (overrides config bit 1)
+ *                 bit 0     relaxed memory model (overrides config bit 1);
+ *                           spte target only (the mmu target ignores it:
+ *                           its checks assume x86 ordering)
  *                 bit 1     PCT schedule (overrides config bit 2); the
  *                           schedule bytes are PCT's parameters (sim/sim.h)
  *                 bit 2     knob: narrow clear_spte_count (mmu_set_knobs)
@@ -221,7 +223,10 @@ void fz_exec_free(struct fz_exec *x);
 void fz_verdict_feedback(struct sim *s, const struct orc_verdict *v, enum mmu_read_kind kind);
 void fz_exec_run(struct fz_exec *x, const struct fz_program *p, const struct fz_options *o,
 		 struct fz_result *out);
-/* The program the run executes: p with the overrides of o applied. */
+/*
+ * The program the run executes: p with the overrides of o applied (a
+ * relaxed override leaves an mmu-target program alone: spte target only).
+ */
 void fz_program_apply(struct fz_program *p, const struct fz_options *o);
 /* Names for --mm, --sched and --knobs; false for an unknown name. */
 bool fz_mm_by_name(const char *name, enum sim_mm *out);

@@ -356,10 +356,11 @@ static void read_window(struct plug_cpu *c, sim_addr a, uint64_t step)
 {
 	if (a == c->first && c->first != c->sptep)
 		c->first_step = step;
+	/* step is the load's sim_last_load_since: earlier for a stale value (relaxed). */
 	if (a == c->sptep)
-		c->low_start = c->first == c->sptep ? step : c->first_step;
+		c->low_start = c->first == c->sptep || step < c->first_step ? step : c->first_step;
 	if (a == c->sptep + 1) {
-		c->window_start = c->low_start;
+		c->window_start = step < c->low_start ? step : c->low_start;
 		c->have_window = true;
 	}
 }
@@ -374,7 +375,7 @@ static void load_word(struct plug_cpu *c, sim_addr a)
 	if (c->kind != PLUG_READ)
 		return;
 	try_loaded(c, a, *sim_to_proxy(a));
-	read_window(c, a, sim_last_step(s));
+	read_window(c, a, sim_last_load_since(s));
 	if (a == c->sptep + 1 && c->try == TRY_OPEN)
 		c->try = TRY_HIGH;
 }

@@ -634,7 +634,7 @@ static uint64_t __get_spte_lockless(struct kvm *kvm, sim_addr sptep, uint64_t *o
 	if (kvm->width == MMU_HOST_64) {
 		uint64_t v = sim_load64(s, sptep);  /* ACCESS_ONCE(*sptep) */
 
-		*out_start = sim_last_step(s);
+		*out_start = sim_last_load_since(s);
 		return v;
 	}
 	for (;;) {
@@ -652,10 +652,15 @@ static uint64_t __get_spte_lockless(struct kvm *kvm, sim_addr sptep, uint64_t *o
 			sim_smp_rmb(s);
 		low = sim_load32(s, sptep);
 		low_tag = sim_load_tag(s);
+		/* Relaxed memory: a stale half widens the window back to its write. */
+		if (sim_last_load_since(s) < *out_start)
+			*out_start = sim_last_load_since(s);
 		if (kvm->mutant != MMU_MUTANT_READER_NO_RMB_LOW_HIGH)
 			sim_smp_rmb(s);
 		high = sim_load32(s, sptep + 1);
 		high_tag = sim_load_tag(s);
+		if (sim_last_load_since(s) < *out_start)
+			*out_start = sim_last_load_since(s);
 		sim_smp_rmb(s);
 		/* cause: 1 the low half changed, 2 the count changed. */
 		switch (kvm->mutant) {
@@ -1005,7 +1010,7 @@ uint64_t mmu_hw_walk_spte(struct kvm *kvm, sim_addr sptep)
 	v = sim_load64(kvm->sim, sptep);
 	step = sim_last_step(kvm->sim);
 
-	report_read(kvm, sptep, MMU_READ_HW_WALK, step, step, v);
+	report_read(kvm, sptep, MMU_READ_HW_WALK, sim_last_load_since(kvm->sim), step, v);
 	return v;
 }
 

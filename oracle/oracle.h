@@ -22,7 +22,8 @@
  *                                               -> ORC_BENIGN_BLEND
  *                                                  (a divergence if strict)
  *   4. anything else                            -> ORC_TORN (a divergence)
- * A hardware-walker snapshot is a read with s == e.
+ * A hardware-walker snapshot is a read with s == e (on relaxed memory, s is
+ * the step that wrote the stale value the CPU still saw, if it saw one).
  *
  * The oracle has its own spte decoder: it shares no code with mmu/, so a bug
  * in the model's bit definitions cannot hide itself.
@@ -140,7 +141,7 @@ uint32_t orc_write_begin(struct orc_state *o, uint32_t id, uint64_t value, uint6
 /* The write identified by token is fully visible at step. */
 void orc_write_commit(struct orc_state *o, uint32_t id, uint32_t token, uint64_t step);
 
-/* Judge a lockless read (start <= end) or a hardware snapshot (start == end). */
+/* Judge a lockless read or a hardware snapshot (start <= end). */
 void orc_judge_read(struct orc_state *o, uint32_t id, uint64_t start, uint64_t end,
 		    uint64_t value, bool snapshot, struct orc_verdict *out);
 

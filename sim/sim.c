@@ -75,6 +75,9 @@ struct stale_entry {
 	uint32_t v;      /* the value the CPU still sees */
 	uint16_t tag;    /* its writer tag */
 	uint32_t group;  /* applied together with every entry of the same group */
+	/* v was memory from write number since until write number until (wseq). */
+	uint32_t since, until;
+	uint32_t since_step;   /* the step of write number since */
 };
 
 struct sim_cpu {
@@ -88,6 +91,7 @@ struct sim_cpu {
 	uint64_t v, v2;
 	uint64_t result;
 	uint64_t last_step;
+	uint64_t load_since;   /* sim_last_load_since */
 	bool irq_off;
 	bool ipi_pending;    /* an interrupt waits for irq_off to clear */
 	/*
@@ -134,6 +138,9 @@ struct sim {
 	uint32_t mem[SIM_MEM_WORDS];
 	/* Writer tag of each word (feedback): cleared with the memory. */
 	uint16_t tag[SIM_MEM_WORDS];
+	/* RELAXED: the number (stores_visible) and step of the write each word holds. */
+	uint32_t wseq[SIM_MEM_WORDS];
+	uint32_t wstep[SIM_MEM_WORDS];
 	uint64_t dirty[SIM_CHUNKS / 64];  /* chunks written since the last reset */
 	uint64_t steps;
 	uint32_t steps_max;
@@ -349,6 +356,8 @@ static void reset(struct sim *s, const struct sim_config *config, bool clear_mem
 
 			memset(&s->mem[chunk * SIM_CHUNK_WORDS], 0, SIM_CHUNK_WORDS * sizeof(s->mem[0]));
 			memset(&s->tag[chunk * SIM_CHUNK_WORDS], 0, SIM_CHUNK_WORDS * sizeof(s->tag[0]));
+			memset(&s->wseq[chunk * SIM_CHUNK_WORDS], 0, SIM_CHUNK_WORDS * sizeof(s->wseq[0]));
+			memset(&s->wstep[chunk * SIM_CHUNK_WORDS], 0, SIM_CHUNK_WORDS * sizeof(s->wstep[0]));
 			s->dirty[w] &= s->dirty[w] - 1;
 		}
 	}
@@ -645,6 +654,11 @@ uint64_t sim_last_step(const struct sim *s)
 	return s->cpu[s->cur].last_step;
 }
 
+uint64_t sim_last_load_since(const struct sim *s)
+{
+	return s->cpu[s->cur].load_since;
+}
+
 uint64_t sim_steps(const struct sim *s)
 {
 	return s->steps;
@@ -899,9 +913,74 @@ static void stale_publish(struct sim *s, uint32_t writer, sim_addr a, uint32_t w
 			if (!group)
 				group = ++c->stale_groups;
 			c->stale[c->stale_count++] = (struct stale_entry){
-				a + w, s->mem[a + w], s->tag[a + w], group };
+				a + w, s->mem[a + w], s->tag[a + w], group, s->wseq[a + w],
+				(uint32_t)s->stores_visible + 1, s->wstep[a + w] };
 		}
 	}
+}
+
+/*
+ * RELAXED: an aligned 64-bit load is single-copy atomic, so the two words
+ * it returns were in memory together at some moment.  A stale word held its
+ * value from write number `since` until write `until`; a word seen in
+ * memory holds its value from its last write (wseq) on; a word forwarded
+ * from the CPU's own buffer constrains nothing.  When no moment fits both
+ * words, the staler word's entry is applied (the line is read as a whole),
+ * until one does.  Without this, a load64 could pair a word with an older
+ * value of a word stored before it behind a wmb, which no single access
+ * can see.
+ */
+static void load64_snapshot(struct sim *s, uint32_t cpu, sim_addr a)
+{
+	struct sim_cpu *c = &s->cpu[cpu];
+
+	while (c->stale_count) {
+		const struct stale_entry *st[2];
+		uint32_t lo = 0, hi = UINT32_MAX;
+		bool dropped = false;
+
+		for (uint32_t w = 0; w < 2; w++) {
+			st[w] = NULL;
+			if (sb_find(c, a + w))
+				continue;
+			st[w] = stale_find(c, a + w);
+			if (st[w]) {
+				lo = st[w]->since > lo ? st[w]->since : lo;
+				hi = st[w]->until < hi ? st[w]->until : hi;
+			} else if (s->wseq[a + w] > lo) {
+				lo = s->wseq[a + w];
+			}
+		}
+		if (lo < hi)
+			return;
+		for (uint32_t w = 0; w < 2; w++) {
+			if (st[w] && stale_find(c, a + w) && stale_find(c, a + w)->until <= lo) {
+				stale_drop(s, cpu, a + w, 0, true);
+				dropped = true;
+			}
+		}
+		assert(dropped);
+		(void)dropped;
+	}
+}
+
+/*
+ * The step since which what CPU c's load of words a .. a + words - 1 sees
+ * has been visible to it: the load's own step, or the step at which the
+ * oldest stale value among them was written.
+ */
+static uint64_t stale_since(const struct sim *s, const struct sim_cpu *c, sim_addr a,
+			    uint32_t words)
+{
+	uint64_t since = s->steps;
+
+	for (uint32_t w = 0; w < words && c->stale_count; w++) {
+		const struct stale_entry *st;
+
+		if (!sb_find(c, a + w) && (st = stale_find(c, a + w)) && st->since_step < since)
+			since = st->since_step;
+	}
+	return since;
 }
 
 /* One invalidate-agent step: apply group number pick (-1: the youngest). */
@@ -1081,6 +1160,14 @@ static void mem_write(struct sim *s, sim_addr a, uint32_t words, uint64_t v, uin
 		mark_dirty(s, a + 1);
 	}
 	s->stores_visible++;
+	if (relaxed(s)) {
+		s->wseq[a] = (uint32_t)s->stores_visible;
+		s->wstep[a] = (uint32_t)s->steps;
+		if (words == 2) {
+			s->wseq[a + 1] = (uint32_t)s->stores_visible;
+			s->wstep[a + 1] = (uint32_t)s->steps;
+		}
+	}
 	for (uint32_t i = 0; s->config.feedback && i < s->config.cpus; i++)
 		s->cpu[i].between |= 1u << (tag >> 4 & 31);
 }
@@ -1277,12 +1364,16 @@ static void cpu_execute(struct sim *s, uint32_t i)
 	case SIM_EV_LOAD32:
 		fb_load(s, i, a);
 		r = load_view32(s, c, a);
+		c->load_since = relaxed(s) ? stale_since(s, c, a, 1) : s->steps;
 		break;
 	case SIM_EV_LOAD64:
+		if (relaxed(s))
+			load64_snapshot(s, i, a);
 		fb_load(s, i, a);
 		if (s->config.feedback && c->site)
 			fb_stale(s, c, a + 1);
 		r = load_view32(s, c, a) | (uint64_t)load_view32(s, c, a + 1) << 32;
+		c->load_since = relaxed(s) ? stale_since(s, c, a, 2) : s->steps;
 		break;
 	case SIM_EV_STORE32:
 		mem_store(s, i, a, 1, (uint32_t)c->v);

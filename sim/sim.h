@@ -261,6 +261,14 @@ void sim_retry_wait(struct sim *s, uint64_t mark);
 
 /* The step at which the calling CPU's last access executed. */
 uint64_t sim_last_step(const struct sim *s);
+/*
+ * The step since which the value the calling CPU's last load returned has
+ * been visible to it: the load's own step (sim_last_step), except under
+ * RELAXED for a stale value, where it is the step that value was written
+ * at.  Read windows start there, so the oracle allows what the CPU could
+ * still see.
+ */
+uint64_t sim_last_load_since(const struct sim *s);
 /* Steps executed so far. */
 uint64_t sim_steps(const struct sim *s);
 /* Annotate the log (not a step). */

@@ -65,6 +65,7 @@ bench_detect() {
 	case "$from" in seeds | empty) ;; *) die "--from must be seeds or empty" ;; esac
 	case "$feedback" in on | off) ;; *) die "--feedback must be on or off" ;; esac
 	case "$mm" in "" | sc | tso | relaxed) ;; *) die "--mm must be sc, tso or relaxed" ;; esac
+	[ "$mm" != relaxed ] || [ "$target" = spte ] || die "--mm relaxed is for the spte target only"
 	case "$sched" in "" | preempt | bytes | pct) ;; *) die "--sched must be preempt, bytes or pct" ;; esac
 	[[ "$knobs" =~ ^(|none|(narrow-count|force-slow|volatile)(,(narrow-count|force-slow|volatile))*)$ ]] ||
 		die "--knobs is none or a comma-separated list of narrow-count, force-slow, volatile"

@@ -91,7 +91,7 @@ static void access_text(char *buf, size_t cap, const struct sim_event *e, enum s
 		break;
 	case SIM_EV_STORE32:
 		snprintf(buf, cap, "store %s = %08" PRIx64 "%s", name, e->value,
-			 mm == SIM_MM_TSO ? " (buffered)" : "");
+			 mm != SIM_MM_SC ? " (buffered)" : "");
 		break;
 	case SIM_EV_DRAIN32:
 		snprintf(buf, cap, "drain: %s = %08" PRIx64 " visible", name, e->value);
@@ -101,7 +101,7 @@ static void access_text(char *buf, size_t cap, const struct sim_event *e, enum s
 		break;
 	case SIM_EV_STORE64:
 		snprintf(buf, cap, "store64 %s = %016" PRIx64 "%s", name, e->value,
-			 mm == SIM_MM_TSO ? " (buffered)" : "");
+			 mm != SIM_MM_SC ? " (buffered)" : "");
 		break;
 	case SIM_EV_DRAIN64:
 		snprintf(buf, cap, "drain: %s = %016" PRIx64 " visible", name, e->value);
@@ -127,6 +127,11 @@ static void access_text(char *buf, size_t cap, const struct sim_event *e, enum s
 	case SIM_EV_LOCK:
 	case SIM_EV_UNLOCK:
 		snprintf(buf, cap, "%s %s", sim_ev_name(e->kind), name);
+		break;
+	case SIM_EV_INVAL32:
+		/* Relaxed memory: the CPU stops seeing a stale value of the word. */
+		snprintf(buf, cap, "invalidate %s: sees %08" PRIx64 " (stale %08" PRIx64 " dropped)",
+			 name, e->value, e->value2);
 		break;
 	default:
 		snprintf(buf, cap, "%s", sim_ev_name(e->kind));
