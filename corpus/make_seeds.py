@@ -3,7 +3,8 @@
 """Writes the hand-made seed programs of corpus/spte/.
 
 Each seed is a scenario from docs/kvm-shadow-mmu.md 3 (a writer under
-mmu_lock against lockless readers), in fuzz/program.h's format (1 for the spte target, 2 for mmu), with a
+mmu_lock against lockless readers), in fuzz/program.h's format (1 for the spte target, 2 for mmu, 3 for
+the mmu seeds' PCT variants), with a
 few schedules.  Run from the repository root: python3 corpus/make_seeds.py
 """
 import os
@@ -189,6 +190,19 @@ MMU_SEEDS = {
         host64=False, vcpus=4, bytes_sched=True,
         sched=[0, 1, 2, 3, 4, 5, 0, 0, 1, 1, 4, 4, 5, 5, 2, 3]),
 }
+
+# The same lockless races under PCT (format 3), so one fuzzing run tries
+# every schedule source.  The schedule bytes are PCT's parameters: depth 3
+# with a change-point bound of 128 relevant steps, a priority per agent,
+# and three change points.
+PCT_PARAMS = [3 | 4 << 2, 40, 200, 120, 90, 10, 250, 60, 30, 70, 0, 15, 0, 95, 0]
+for name in ("change-pte-aba-vs-fast-pf", "walkers-vs-zap-tso", "fast-pf-dirty-log",
+             "notifier-remap-vs-fault", "dirty-bit-vs-unmap", "mmio-walk-direct"):
+    data = MMU_SEEDS[name]
+    # The same program: version 3, the extension byte, then its operations.
+    n = data[2]
+    MMU_SEEDS[name + "-pct"] = (bytes([3, data[1], n, 0x02]) + data[3:3 + 4 * n] +
+                                bytes(PCT_PARAMS))
 
 if __name__ == "__main__":
     here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "spte")

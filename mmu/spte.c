@@ -167,21 +167,21 @@ static const struct mmu_mutant_info mutants[MMU_MUTANT_COUNT] = {
 		"603e0651cfc8's W1 without its barrier (x86 orders the stores anyway)",
 		"read verdict and hardware-walker check: the new low half (P set) with the "
 		"old high half",
-		"spte or mmu target, 32-bit host, relaxed memory model only",
+		"spte target, 32-bit host, relaxed memory model only (--mm relaxed)",
 	},
 	[MMU_MUTANT_CLEAR_FAST_NO_WMB] = {
 		"clear-fast-no-wmb",
 		"__update_clear_spte_fast has no smp_wmb between the low and the high half",
 		"603e0651cfc8's W2 without its barrier",
 		"read verdict: the old low half (P set) with the new high half",
-		"spte or mmu target, 32-bit host, relaxed memory model only",
+		"spte target, 32-bit host, relaxed memory model only (--mm relaxed)",
 	},
 	[MMU_MUTANT_COUNT_CLEAR_NO_WMB] = {
 		"count-clear-no-wmb",
 		"count_spte_clear increments clear_spte_count without the smp_wmb before it",
 		"c2a2ac2b563c's count_spte_clear without its barrier",
 		"read verdict: a count taken after the clear with a half from before it",
-		"spte or mmu target, 32-bit host, relaxed memory model only",
+		"spte target, 32-bit host, relaxed memory model only (--mm relaxed)",
 	},
 	[MMU_MUTANT_READER_NO_RMB_COUNT_LOW] = {
 		"reader-no-rmb-count-low",
@@ -189,14 +189,14 @@ static const struct mmu_mutant_info mutants[MMU_MUTANT_COUNT] = {
 		"c2a2ac2b563c's reader without its first barrier",
 		"read verdict: a low half older than the count snapshot, across a "
 		"present->0->present rewrite",
-		"spte or mmu target, 32-bit host, relaxed memory model only",
+		"spte target, 32-bit host, relaxed memory model only (--mm relaxed)",
 	},
 	[MMU_MUTANT_READER_NO_RMB_LOW_HIGH] = {
 		"reader-no-rmb-low-high",
 		"__get_spte_lockless has no smp_rmb between the low and the high half",
 		"c2a2ac2b563c's reader without its second barrier",
 		"read verdict: a new low half (P set) with a high half older than it",
-		"spte or mmu target, 32-bit host, relaxed memory model only",
+		"spte target, 32-bit host, relaxed memory model only (--mm relaxed)",
 	},
 	[MMU_MUTANT_COUNT_WRAP] = {
 		"count-wrap",
