@@ -29,6 +29,27 @@ struct word {
 	uint8_t pending[SIM_CPUS_MAX];   /* buffered stores not yet drained (pass 2) */
 };
 
+/*
+ * RELAXED: a mirror of one CPU's stale table, rebuilt from the log with
+ * sim.c's rules (the log records drains, locked writes and invalidations,
+ * not the entries themselves): a store reaching memory leaves an entry in
+ * every other running CPU without one for the word, the entries one store
+ * leaves in one CPU form a group (merged with the groups of the CPU's
+ * entries for the store's other word), a full table applies its oldest
+ * entry's group first, smp_rmb, smp_mb, locked operations and the end of
+ * the CPU apply them all, the invalidate agent's steps are logged one word
+ * at a time.  seen: the word's writes count when the entry was made, so a
+ * load that returns the stale value read from write number `seen`.
+ */
+struct stale_mirror {
+	uint32_t count, groups;
+	struct {
+		sim_addr a;
+		uint32_t group;
+		uint32_t seen;
+	} e[SIM_STALE_MAX];
+};
+
 struct level {
 	uint32_t n;                        /* preemptions of this schedule */
 	uint32_t steps[FZ_EXPLORE_DEPTH_MAX];
@@ -37,7 +58,7 @@ struct level {
 	uint8_t agent[SIM_TRACE_MAX];
 	uint32_t npoints;
 	uint32_t point[SIM_TRACE_MAX];
-	uint16_t cand[SIM_TRACE_MAX];      /* agents other than the default that may run */
+	uint32_t cand[SIM_TRACE_MAX];      /* agents other than the default that may run */
 };
 
 struct explorer {
@@ -48,7 +69,9 @@ struct explorer {
 	struct fz_program prog;
 	struct fz_options opts;
 	uint32_t cpus, agents;
-	bool tso;
+	bool buffers;                      /* TSO, RELAXED: stores go through a buffer */
+	bool relaxed;                      /* RELAXED: stale tables, invalidate agents */
+	struct stale_mirror stale[SIM_CPUS_MAX];
 	struct word *wt;
 	uint32_t *wt_used;
 	uint32_t wt_count;
@@ -117,7 +140,7 @@ static enum acc event_access(const struct explorer *e, const struct sim_event *e
 		/* fall through */
 	case SIM_EV_STORE32:
 	case SIM_EV_UNLOCK:
-		return e->tso ? ACC_BUFFERED : ACC_WRITE;
+		return e->buffers ? ACC_BUFFERED : ACC_WRITE;
 	case SIM_EV_DRAIN64:
 	case SIM_EV_CMPXCHG64:
 		*words = 2;
@@ -138,6 +161,137 @@ static bool shared(const struct word *w)
 {
 	/* Someone writes it and more than one CPU touches it. */
 	return !w || (w->writers && (w->owners & (w->owners - 1)));
+}
+
+/* The word's entry if pass 1 saw it (pass 2 must not add words). */
+static struct word *word_find(struct explorer *e, sim_addr a)
+{
+	uint32_t i = (uint32_t)mix(a) & (WT_SIZE - 1);
+
+	for (;;) {
+		struct word *w = &e->wt[i];
+
+		if (w->addr1 == a + 1)
+			return w;
+		if (w->addr1 == 0)
+			return NULL;
+		i = (i + 1) & (WT_SIZE - 1);
+	}
+}
+
+/* ---- RELAXED: stale tables ---- */
+
+/*
+ * Does CPU cpu's view of word a matter: the word is shared and the CPU
+ * itself reads or writes it in the run?  An entry for a word the CPU never
+ * touches changes nothing it can observe.  A word pass 1 did not keep
+ * (table full) counts.
+ */
+static bool stale_relevant(struct explorer *e, uint32_t cpu, sim_addr a)
+{
+	const struct word *w = word_find(e, a);
+
+	if (!w)
+		return e->wt_count >= WT_SIZE / 2;
+	return shared(w) && (w->owners >> cpu & 1);
+}
+
+static int stale_find(const struct stale_mirror *m, sim_addr a)
+{
+	for (uint32_t i = 0; i < m->count; i++)
+		if (m->e[i].a == a)
+			return (int)i;
+	return -1;
+}
+
+/* Drop the entries of word a, or of group g when g != 0. */
+static void stale_drop(struct stale_mirror *m, sim_addr a, uint32_t g)
+{
+	uint32_t keep = 0;
+
+	for (uint32_t i = 0; i < m->count; i++)
+		if (g ? m->e[i].group != g : m->e[i].a != a)
+			m->e[keep++] = m->e[i];
+	m->count = keep;
+}
+
+/* Has CPU cpu an entry whose application it can observe? */
+static bool stale_any_relevant(struct explorer *e, uint32_t cpu)
+{
+	const struct stale_mirror *m = &e->stale[cpu];
+
+	for (uint32_t i = 0; i < m->count; i++)
+		if (stale_relevant(e, cpu, m->e[i].a))
+			return true;
+	return false;
+}
+
+/*
+ * smp_rmb, smp_mb, a locked operation, an IPI or its wait: CPU cpu applies
+ * every entry.  Returns whether that changed something it observes.
+ */
+static bool stale_apply_all(struct explorer *e, uint32_t cpu)
+{
+	bool relevant = stale_any_relevant(e, cpu);
+
+	e->stale[cpu].count = 0;
+	return relevant;
+}
+
+/* CPU writer's store to words a .. a + words - 1 reaches memory (sim.c: stale_publish). */
+static void stale_publish(struct explorer *e, uint32_t writer, uint32_t running, sim_addr a,
+			  uint32_t words)
+{
+	for (uint32_t j = 0; j < e->cpus; j++) {
+		struct stale_mirror *m = &e->stale[j];
+		uint32_t group = 0, need;
+
+		if (j == writer) {
+			for (uint32_t k = 0; k < words; k++)
+				stale_drop(m, a + k, 0);
+			continue;
+		}
+		if (!(running >> j & 1))
+			continue;
+		for (;;) {
+			need = 0;
+			for (uint32_t k = 0; k < words; k++)
+				need += stale_find(m, a + k) < 0;
+			if (m->count + need <= SIM_STALE_MAX)
+				break;
+			stale_drop(m, 0, m->e[0].group);
+		}
+		for (uint32_t k = 0; k < words; k++) {
+			int i = stale_find(m, a + k);
+
+			if (i < 0)
+				continue;
+			if (!group) {
+				group = m->e[i].group;
+			} else if (m->e[i].group != group) {
+				uint32_t from = m->e[i].group > group ? m->e[i].group : group;
+				uint32_t to = m->e[i].group > group ? group : m->e[i].group;
+
+				for (uint32_t t = 0; t < m->count; t++)
+					if (m->e[t].group == from)
+						m->e[t].group = to;
+				group = to;
+			}
+		}
+		for (uint32_t k = 0; k < words; k++) {
+			const struct word *w;
+
+			if (stale_find(m, a + k) >= 0)
+				continue;
+			if (!group)
+				group = ++m->groups;
+			w = word_find(e, a + k);
+			m->e[m->count].a = a + k;
+			m->e[m->count].group = group;
+			m->e[m->count].seen = w ? w->writes : 0;
+			m->count++;
+		}
+	}
 }
 
 static bool trace_insert(struct explorer *e, uint64_t h)
@@ -223,10 +377,12 @@ static uint64_t analyse(struct explorer *e, struct level *lv, int64_t after)
 	for (; i < count && log[i].step == 0; i++)
 		if (log[i].kind == SIM_EV_FINISH)
 			finished |= 1u << log[i].cpu;
+	if (e->relaxed)
+		memset(e->stale, 0, sizeof(e->stale));
 	for (uint64_t step = 0; step < steps; step++) {
 		uint32_t agent = step < len ? agents[step] : UINT32_MAX;
 		bool visible = false;
-		uint16_t cand = 0;
+		uint32_t cand = 0;
 
 		/* Who could have taken this step instead. */
 		for (uint32_t a = 0; a < e->agents; a++) {
@@ -234,11 +390,15 @@ static uint64_t analyse(struct explorer *e, struct level *lv, int64_t after)
 				continue;
 			if (a < e->cpus) {
 				if (!(finished >> a & 1))
-					cand |= (uint16_t)(1u << a);
-			} else {
-				/* An empty buffer cannot drain. */
+					cand |= 1u << a;
+			} else if (a < 2 * e->cpus) {
+				/* An empty buffer cannot drain (the oldest store always may). */
 				if (buffered[a - e->cpus])
-					cand |= (uint16_t)(1u << a);
+					cand |= 1u << a;
+			} else {
+				/* RELAXED: an invalidate agent with an entry its CPU would notice. */
+				if (stale_any_relevant(e, a - 2 * e->cpus))
+					cand |= 1u << a;
 			}
 		}
 		for (; i < count && log[i].step == step + 1; i++) {
@@ -250,11 +410,16 @@ static uint64_t analyse(struct explorer *e, struct level *lv, int64_t after)
 			switch (ev->kind) {
 			case SIM_EV_FINISH:
 				finished |= 1u << ev->cpu;
+				if (e->relaxed)
+					e->stale[ev->cpu].count = 0;   /* nobody left to see them */
 				continue;
 			case SIM_EV_NOTE:
 				continue;
 			case SIM_EV_IPI:
 			case SIM_EV_IPI_DONE:
+				/* RELAXED: sending is a full barrier, the wait ends with an acquire. */
+				if (e->relaxed)
+					stale_apply_all(e, ev->cpu);
 				visible = true;
 				hash += mix(0x1b1ull << 40 | (uint64_t)ev->cpu << 32 | ipis++);
 				continue;
@@ -262,6 +427,40 @@ static uint64_t analyse(struct explorer *e, struct level *lv, int64_t after)
 			case SIM_EV_IRQ_OFF:
 				visible |= ipi_run;
 				continue;
+			case SIM_EV_INVAL32:
+				/* RELAXED: CPU ev->cpu now sees the word's memory value: a read. */
+				if (e->relaxed) {
+					int k = stale_find(&e->stale[ev->cpu], ev->addr);
+
+					visible |= stale_relevant(e, ev->cpu, ev->addr);
+					if (k >= 0)
+						stale_drop(&e->stale[ev->cpu], ev->addr, 0);
+				}
+				continue;
+			case SIM_EV_MB:
+			case SIM_EV_RMB:
+				/* RELAXED: every stale entry of the CPU goes (its drains are logged). */
+				if (e->relaxed)
+					visible |= stale_apply_all(e, ev->cpu);
+				continue;
+			case SIM_EV_XCHG32:
+			case SIM_EV_CMPXCHG32:
+			case SIM_EV_AND32:
+			case SIM_EV_OR32:
+			case SIM_EV_CMPXCHG64:
+			case SIM_EV_LOCK:
+				/*
+				 * RELAXED: a full fence first (its drains are logged before
+				 * it), then the write reaches memory at once (a cmpxchg only
+				 * if it succeeded).
+				 */
+				if (e->relaxed) {
+					visible |= stale_apply_all(e, ev->cpu);
+					if (!((ev->kind == SIM_EV_CMPXCHG32 ||
+					       ev->kind == SIM_EV_CMPXCHG64) && !ev->note))
+						stale_publish(e, ev->cpu, ~finished, ev->addr, words);
+				}
+				break;
 			default:
 				break;
 			}
@@ -269,6 +468,8 @@ static uint64_t analyse(struct explorer *e, struct level *lv, int64_t after)
 				buffered[ev->cpu]++;
 			else if (drain && buffered[ev->cpu])
 				buffered[ev->cpu]--;
+			if (drain && e->relaxed)
+				stale_publish(e, ev->cpu, ~finished, ev->addr, words);
 			for (uint32_t k = 0; k < words; k++) {
 				struct word *w = word_get(e, ev->addr + k);
 				uint32_t part = (uint32_t)(ev->value >> (32 * k));
@@ -279,12 +480,21 @@ static uint64_t analyse(struct explorer *e, struct level *lv, int64_t after)
 					continue;
 				}
 				if (acc == ACC_READ) {
+					uint32_t from = w ? w->writes : 0;
+
 					/* A load forwarded from the CPU's own buffer is local. */
 					if (w && w->pending[ev->cpu])
 						continue;
 					visible |= shared(w);
+					if (e->relaxed) {
+						/* RELAXED: a stale value was written by an older write. */
+						int st = stale_find(&e->stale[ev->cpu], ev->addr + k);
+
+						if (st >= 0)
+							from = e->stale[ev->cpu].e[st].seen;
+					}
 					if (w)
-						w->rsum += mix(w->writes * 0x10001ull ^
+						w->rsum += mix(from * 0x10001ull ^
 							       (uint64_t)ev->cpu << 56 ^
 							       (uint64_t)ev->kind << 48 ^ part);
 					continue;
@@ -492,7 +702,8 @@ static bool setup(struct explorer *e, struct fz_exec *x, const struct fz_program
 		e->opts.feedback = e->feedback;
 		e->opts.feedback_size = FZ_EXPLORE_FEEDBACK;
 	}
-	e->tso = p->mm == SIM_MM_TSO;
+	e->buffers = p->mm != SIM_MM_SC;
+	e->relaxed = p->mm == SIM_MM_RELAXED;
 	e->wt = calloc(WT_SIZE, sizeof(*e->wt));
 	e->wt_used = calloc(WT_SIZE, sizeof(*e->wt_used));
 	e->levels = calloc(FZ_EXPLORE_DEPTH_MAX + 1, sizeof(*e->levels));

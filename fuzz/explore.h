@@ -17,18 +17,40 @@
  *   - a fence or locked operation that drains a store (TSO), a lock, an
  *     IPI, its wait, and interrupt enabling when the run sends IPIs.
  *
+ * Under the relaxed model (SIM_MM_RELAXED) stores are buffered as under
+ * TSO and a drain (any eligible entry: the youngest under the preemption
+ * list) is the write to memory.  What a CPU sees also depends on its stale
+ * table, which the analysis rebuilds from the log with the simulator's
+ * rules (a write reaching memory leaves an entry in every other running
+ * CPU, groups, the 8-entry limit):
+ *   - an invalidate agent's step on a word is a read-side event of its CPU
+ *     on that word: visible if the word is shared and the CPU itself
+ *     accesses it in the run (an entry for a word the CPU never touches
+ *     changes nothing it can observe);
+ *   - smp_rmb, smp_mb, locked operations, an IPI and its wait apply every
+ *     entry of their CPU: visible if one of them is such a word;
+ *   - smp_wmb only marks the buffer (it changes no entry's eligibility):
+ *     invisible;
+ *   - a load that returns a stale value read from the write that was in
+ *     memory when the entry was made (for the trace hash).
+ * The invalidate agent of a CPU is a candidate when it holds an entry of
+ * such a word; a drain agent when its buffer is not empty (its oldest
+ * store may always drain).
+ *
  * A fence or locked operation that drains nothing and touches no shared
  * word commutes with every other agent's step, so preempting before it is
  * the same as preempting before the running agent's next visible step.
  * Targets that cannot run at that step (a finished CPU, an empty store
- * buffer) are not tried; a target that turns out blocked (a lock, a retry
- * wait) makes the scheduler pick another agent, which is some other
- * schedule already counted: such runs are counted as duplicates, not
- * schedules, and not expanded.
+ * buffer, an invalidate agent with nothing its CPU would notice) are not
+ * tried; a target that turns out blocked (a lock, a retry wait) makes the
+ * scheduler pick another agent, which is some other schedule already
+ * counted: such runs are counted as duplicates, not schedules, and not
+ * expanded.
  *
  * Distinct interleavings are counted by a Mazurkiewicz-trace hash: per
- * word, the sequence of writes (agent, kind, value) and, for every read,
- * the write it followed.
+ * word, the sequence of writes (agent, kind, value) and, for every load
+ * not forwarded from the CPU's own buffer, the write it read from (the
+ * last one in memory, or under RELAXED the one its stale entry kept).
  */
 #ifndef SPTERACE_FUZZ_EXPLORE_H
 #define SPTERACE_FUZZ_EXPLORE_H

@@ -155,8 +155,8 @@ static int write_hashed(const char *dir, const char *prefix, const uint8_t *data
 	return 1;
 }
 
-static int write_sidecar(const char *path, const struct fz_program *p, enum mmu_mutant m,
-			 bool strict, uint8_t knobs, size_t size, uint32_t k)
+static int write_sidecar(const char *path, const struct fz_program *p, enum sim_mm mm,
+			 enum mmu_mutant m, bool strict, uint8_t knobs, size_t size, uint32_t k)
 {
 	char side[4300], tmp[4400];
 	const char *src = getenv("SPTERACE_PROTOCOL_SRC"), *sha = getenv("SPTERACE_PROTOCOL_SHA1");
@@ -172,6 +172,9 @@ static int write_sidecar(const char *path, const struct fz_program *p, enum mmu_
 		return -1;
 	fprintf(f, "target: %s\nmutant: %s\nformat: %u\nsize: %zu\nexpect: divergence\n",
 		fz_target_name(p->target), mmu_mutant_info(m)->name, p->version, size);
+	/* A format-1 input cannot say `relaxed`: its sidecar does, as repro reads it. */
+	if (p->mm != mm)
+		fprintf(f, "mm: %s\n", sim_mm_name(mm));
 	if (strict)
 		fprintf(f, "strict: yes\n");
 	if (knobs) {
@@ -186,7 +189,7 @@ static int write_sidecar(const char *path, const struct fz_program *p, enum mmu_
 			fprintf(f, "protocol-sha1: %s\n", sha);
 	}
 	fprintf(f, "found: ./spterace explore, %u preemptions at most, %s\n", k,
-		sim_mm_name(p->mm));
+		sim_mm_name(mm));
 	if (fclose(f) != 0 || rename(tmp, side) != 0) {
 		remove(tmp);
 		return -1;
@@ -243,7 +246,7 @@ static double now(void)
 
 static const char *mm_upper(enum sim_mm m)
 {
-	return m == SIM_MM_SC ? "SC" : m == SIM_MM_TSO ? "TSO" : sim_mm_name(m);
+	return m == SIM_MM_SC ? "SC" : m == SIM_MM_TSO ? "TSO" : "RELAXED";
 }
 
 int explore_main(int argc, char **argv, int (*report)(const char *path))
@@ -259,8 +262,8 @@ int explore_main(int argc, char **argv, int (*report)(const char *path))
 	struct fz_sidecar sc;
 	struct fz_options o;
 	struct fz_exec *x;
-	enum sim_mm mms[2];
-	double est[2] = { 0, 0 };
+	enum sim_mm mms[SIM_MM_COUNT];
+	double est[SIM_MM_COUNT] = { 0 };
 	uint32_t nmm;
 	char err[600];
 	size_t len;
@@ -321,7 +324,7 @@ int explore_main(int argc, char **argv, int (*report)(const char *path))
 	}
 	if (!file)
 		return err1("usage: spterace explore FILE [--preemptions K] [--target spte|mmu] "
-			    "[--mutant NAME] [--mm sc|tso|both] [--budget N] [--out DIR] "
+			    "[--mutant NAME] [--mm sc|tso|relaxed|both|all] [--budget N] [--out DIR] "
 			    "[--seeds DIR] [--report-known]%s%s", "", "");
 
 	/* The input and its sidecar. */
@@ -384,12 +387,21 @@ int explore_main(int argc, char **argv, int (*report)(const char *path))
 	} else if (strcmp(mm_name, "tso") == 0) {
 		mms[0] = SIM_MM_TSO;
 		nmm = 1;
+	} else if (strcmp(mm_name, "relaxed") == 0) {
+		mms[0] = SIM_MM_RELAXED;
+		nmm = 1;
 	} else if (strcmp(mm_name, "both") == 0) {
 		mms[0] = SIM_MM_SC;
 		mms[1] = SIM_MM_TSO;
 		nmm = 2;
+	} else if (strcmp(mm_name, "all") == 0) {
+		mms[0] = SIM_MM_SC;
+		mms[1] = SIM_MM_TSO;
+		mms[2] = SIM_MM_RELAXED;
+		nmm = 3;
 	} else {
-		return err1("--mm must be sc, tso or both, not '%s'%s", mm_name, "");
+		return err1("--mm must be sc, tso, relaxed, both (sc and tso) or all, not '%s'%s",
+			    mm_name, "");
 	}
 	x = fz_exec_new();
 	if (!x)
@@ -457,7 +469,7 @@ int explore_main(int argc, char **argv, int (*report)(const char *path))
 			fz_decode(prog.target, res.input, res.input_len, &cp);
 			if (write_hashed(out, "crash-", res.input, res.input_len, path,
 					 sizeof(path)) < 0 ||
-			    write_sidecar(path, &cp, o.mutant, o.strict, o.force_knobs, res.input_len,
+			    write_sidecar(path, &cp, prog.mm, o.mutant, o.strict, o.force_knobs, res.input_len,
 					  (unsigned)k) != 0) {
 				fz_exec_free(x);
 				return err1("%s: cannot write the crash file: %s", out,

@@ -6,7 +6,9 @@
 # truncated search); K = 0 runs the one schedule without preemption; a
 # divergence is saved under its content hash with a sidecar, never
 # overwritten, and reported exactly as `spterace repro` reports the saved
-# file; a binary input takes its mutant from its sidecar; --seeds saves
+# file; --mm relaxed and --mm all search the relaxed model too, and a
+# relaxed divergence's crash file replays as relaxed; a binary input takes
+# its mutant from its sidecar; --seeds saves
 # each schedule that sets a new interleaving-feedback counter under its
 # content hash.
 #
@@ -36,11 +38,15 @@ expect_error() {
 	fi
 }
 
-scen=""
+scen="" setscen=""
 for f in "$@"; do
-	case "$f" in */clear-then-set-vs-read.prog) scen=$f ;; esac
+	case "$f" in
+	*/clear-then-set-vs-read.prog) scen=$f ;;
+	*/set-vs-read.prog) setscen=$f ;;
+	esac
 done
 [ -n "$scen" ] || { echo "clear-then-set-vs-read.prog not given"; exit 1; }
+[ -n "$setscen" ] || { echo "set-vs-read.prog not given"; exit 1; }
 
 expect_error no_file_is_a_usage_error 'usage: spterace explore FILE' "$bin" explore
 expect_error unknown_option_is_named "unknown option '--bogus'" "$bin" explore "$scen" --bogus
@@ -50,7 +56,8 @@ expect_error preemptions_are_bounded "--preemptions must be a number from 0 to" 
 	"$bin" explore "$scen" --preemptions 99
 expect_error budget_must_be_positive "--budget must be a positive number" \
 	"$bin" explore "$scen" --budget 0
-expect_error mm_is_sc_tso_or_both "--mm must be sc, tso or both" "$bin" explore "$scen" --mm relaxed
+expect_error mm_is_a_model_both_or_all "--mm must be sc, tso, relaxed, both (sc and tso) or all" \
+	"$bin" explore "$scen" --mm pso
 expect_error unknown_mutant_is_named "unknown mutant 'nope'" "$bin" explore "$scen" --mutant nope
 expect_error unknown_target_is_named "unknown target 'pte'" "$bin" explore "$scen" --target pte
 expect_error missing_file_is_named "$tmp/none" "$bin" explore "$tmp/none"
@@ -79,6 +86,29 @@ if [ $? -eq 0 ] && [ "$(grep -c '^explore: .* no divergence$' "$tmp/out")" -eq 2
 	ok mm_both_reports_each_model
 else
 	bad "mm_both_reports_each_model: $(cat "$tmp/out")"
+fi
+
+"$bin" explore "$setscen" --mm all --out "$tmp/all" >"$tmp/out" 2>&1
+if [ $? -eq 0 ] && [ "$(grep -c '^explore: .* no divergence$' "$tmp/out")" -eq 3 ] &&
+	grep -q 'under SC: no divergence' "$tmp/out" && grep -q 'under TSO: no divergence' "$tmp/out" &&
+	grep -q 'under RELAXED: no divergence' "$tmp/out"; then
+	ok mm_all_reports_sc_tso_and_relaxed
+else
+	bad "mm_all_reports_sc_tso_and_relaxed: $(cat "$tmp/out")"
+fi
+
+# A relaxed divergence: the crash file says relaxed (format 3) and replays so.
+"$bin" explore "$setscen" --mm relaxed --mutant set-spte-no-wmb --out "$tmp/relaxed" >"$tmp/out" 2>&1
+rc=$?
+c=$(sed -n 's/^crash: //p' "$tmp/out")
+"$bin" repro "$c" >"$tmp/repro" 2>&1
+rrc=$?
+if [ $rc -eq 1 ] && grep -q '^explore: divergence .* under RELAXED$' "$tmp/out" && [ -f "$c" ] &&
+	grep -q '^format: 3$' "$c.txt" && grep -q '^found: .*, relaxed$' "$c.txt" &&
+	[ $rrc -eq 1 ] && grep -q 'relaxed memory' "$tmp/repro"; then
+	ok relaxed_divergence_replays_under_relaxed
+else
+	bad "relaxed_divergence_replays_under_relaxed (exit $rc): $(head -5 "$tmp/out")"
 fi
 
 # A divergence: saved under its content hash, reported as repro reports it.
