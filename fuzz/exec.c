@@ -159,6 +159,9 @@ static void on_read(void *ctx, sim_addr sptep, enum mmu_read_kind kind, uint64_t
 		x->res->op_index = x->cur_op[cpu];
 		x->res->read_kind = kind;
 		x->res->divergence_class = fz_divergence_class(&verdict);
+		/* Relaxed memory: the re-checks read out of order (corpus/findings/). */
+		if (kind == MMU_READ_LOCKLESS && x->kvm.recheck_count_stale)
+			x->res->divergence_class = "recheck-count-stale";
 	}
 }
 
@@ -378,6 +381,8 @@ static const struct {
 	  "corpus/findings/spte/mmio-to-present-w1-tear" },
 	{ FZ_TARGET_SPTE, "present-update-aba",
 	  "corpus/findings/spte/present-update-low-aba" },
+	{ FZ_TARGET_SPTE, "recheck-count-stale",
+	  "corpus/findings/spte/relaxed-count-recheck-reads-before-low-recheck" },
 	/* The same code runs in the full model: the same analysis applies. */
 	{ FZ_TARGET_MMU, "mmio-low-present-high",
 	  "corpus/findings/spte/mmio-to-present-w1-tear" },

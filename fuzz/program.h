@@ -249,6 +249,11 @@ struct sim *fz_exec_sim(struct fz_exec *x);
  *                            between (in-place updates; a recorded finding)
  *   "stale-high-half"        the low half of one present value with the high
  *                            half of another
+ *   "recheck-count-stale"    (set by the executor, not by this function)
+ *                            relaxed memory: the reader's count re-check
+ *                            returned a count older than memory's, read
+ *                            out of order with the low re-check (a
+ *                            recorded finding)
  *   "blend"                  a same-pfn blend (strict mode)
  *   "other"
  */

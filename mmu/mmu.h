@@ -269,6 +269,11 @@ struct kvm {
 	 */
 	uint32_t count_mask;
 	bool force_slow;
+	/*
+	 * The last __get_spte_lockless try passed its re-checks with a count
+	 * re-read older than memory's (relaxed memory: a stale value).
+	 */
+	bool recheck_count_stale;
 	/* Step of each vCPU's walk_shadow_page_lockless_begin mode store (for checks). */
 	uint64_t lockless_begin_step[MMU_VCPUS_MAX];
 	/* Counters: private to the lock holder or to one CPU, never shared. */

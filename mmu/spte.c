@@ -180,7 +180,9 @@ static const struct mmu_mutant_info mutants[MMU_MUTANT_COUNT] = {
 		"count-clear-no-wmb",
 		"count_spte_clear increments clear_spte_count without the smp_wmb before it",
 		"c2a2ac2b563c's count_spte_clear without its barrier",
-		"read verdict: a count taken after the clear with a half from before it",
+		"none: not observable (an equivalent mutant here): W2's own wmb and W3's xchg "
+		"already order the low half before the count, so a reader that sees the new "
+		"count sees a cleared or newer low half; an earlier count only causes retries",
 		"spte target, 32-bit host, relaxed memory model only (--mm relaxed)",
 	},
 	[MMU_MUTANT_READER_NO_RMB_COUNT_LOW] = {
@@ -645,6 +647,7 @@ static uint64_t __get_spte_lockless(struct kvm *kvm, sim_addr sptep, uint64_t *o
 		uint16_t count_tag, low_tag, high_tag;
 		uint32_t cause = 0;
 
+		kvm->recheck_count_stale = false;
 		count = sim_load32(s, count_addr);
 		count_tag = sim_load_tag(s);
 		*out_start = sim_last_step(s);
@@ -678,6 +681,13 @@ static uint64_t __get_spte_lockless(struct kvm *kvm, sim_addr sptep, uint64_t *o
 				cause = 1;
 			else if (count != sim_load32(s, count_addr))
 				cause = 2;
+			else
+				/*
+				 * Relaxed memory only: nothing orders the two
+				 * re-checks, so the count may be older than the low
+				 * half (a count bump this CPU has not seen yet).
+				 */
+				kvm->recheck_count_stale = sim_last_load_since(s) < sim_last_step(s);
 			break;
 		}
 		changed = cause != 0;

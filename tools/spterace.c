@@ -38,7 +38,7 @@ static int usage(void)
 	fprintf(stderr, "usage: spterace mutants [--markdown REGRESSION...] | repro FILE [--json] [--html OUT] | minimize FILE "
 			"[-o OUT] | decode FILE | encode TEXT -o OUT | regress FILE SLUG "
 			"[--what TEXT] [--root DIR] | stats TARGET DIR | signature FILE | explore FILE "
-			"[--preemptions K] [--target T] [--mutant NAME] [--mm sc|tso|both] [--budget N] "
+			"[--preemptions K] [--target T] [--mutant NAME] [--mm sc|tso|relaxed|both|all] [--budget N] "
 			"[--out DIR] [--seeds DIR] [--report-known]\n");
 	return 2;
 }
