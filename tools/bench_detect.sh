@@ -374,8 +374,10 @@ bench_results() {
 			local dmm dsched
 			dmm=$(sed -n 's/^Command: .*--mm \([a-z]*\).*/\1/p' "$d/detect.md")
 			dsched=$(sed -n 's/^Command: .*--sched \([a-z]*\).*/\1/p' "$d/detect.md")
+			local dknobs
+			dknobs=$(sed -n 's/^Command: .*--knobs \([a-z,-]*\).*/\1/p' "$d/detect.md")
 			echo
-			echo "## Detection, ${t:-?} target, engines: ${e:-?}${fb:+, interleaving feedback $fb}${dsched:+, schedule $dsched}${dmm:+, memory $dmm}"
+			echo "## Detection, ${t:-?} target, engines: ${e:-?}${fb:+, interleaving feedback $fb}${dsched:+, schedule $dsched}${dmm:+, memory $dmm}${dknobs:+, knobs $dknobs}"
 			echo
 			cat "$d/detect.md"
 			if [ -e "$d/detect.png" ]; then
