@@ -394,6 +394,8 @@ static const struct {
 	  "corpus/findings/mmu/mmio-cache-outlives-memslot-creation" },
 	{ FZ_TARGET_MMU, "mmio-pf-bug",
 	  "corpus/findings/mmu/mmio-walk-finds-present-spte" },
+	{ FZ_TARGET_MMU, "prefetch-in-invalidation",
+	  "corpus/findings/mmu/invlpg-prefetch-maps-frame-inside-invalidate-range" },
 };
 
 bool fz_known_finding(enum fz_target t, const char *divergence_class, const char **out_where)

@@ -557,6 +557,9 @@ static bool check_mapping(uint32_t cpu, uint64_t gva, uint64_t pfn, bool w, bool
 	if (pfn_revoked(pfn)) {
 		snprintf(fmt, sizeof(fmt), "%s: gva %%llx maps host pfn %%llx, which the host "
 			 "has taken away (MMU notifier)", what);
+		/* A prefetch mapped it during the invalidation: a recorded finding. */
+		if (mmu_prefetched_in_invalidation(&W->kvm, pfn))
+			return diverge("prefetch-in-invalidation", cpu, fmt, gva, pfn);
 		return diverge("stale-pfn", cpu, fmt, gva, pfn);
 	}
 	if (is_stale(v, gva))

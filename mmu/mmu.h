@@ -274,6 +274,13 @@ struct kvm {
 	 * re-read older than memory's (relaxed memory: a stale value).
 	 */
 	bool recheck_count_stale;
+	/*
+	 * Checker bookkeeping, not kernel state (no step): host pfns a prefetch
+	 * mapped while an MMU-notifier invalidation was in progress, which
+	 * 3.11's prefetch paths do not look at (corpus/findings/mmu/).
+	 */
+	uint64_t prefetched_in_invalidation[8];
+	uint32_t prefetched_in_invalidation_count;
 	/* Step of each vCPU's walk_shadow_page_lockless_begin mode store (for checks). */
 	uint64_t lockless_begin_step[MMU_VCPUS_MAX];
 	/* Counters: private to the lock holder or to one CPU, never shared. */
@@ -292,6 +299,8 @@ void mmu_init(struct kvm *kvm, struct sim *sim, enum mmu_host_width width,
  * which is correct for any old value, only slower.
  */
 void mmu_set_knobs(struct kvm *kvm, bool narrow_count, bool force_slow);
+/* Did a prefetch map pfn while an invalidation was in progress (bookkeeping above)? */
+bool mmu_prefetched_in_invalidation(const struct kvm *kvm, uint64_t pfn);
 
 static inline sim_addr mmu_sptep(uint32_t sp, uint32_t index)
 {

@@ -1293,6 +1293,21 @@ static void shadow_walk_next(struct shadow_walk *it, uint64_t spte)
  * that came with 404381c5839d in 2014).
  */
 /*
+ * Bookkeeping for the checks, not the kernel's (a peek, no step): 3.11's
+ * prefetch paths never look at mmu_notifier_count, so a prefetch inside an
+ * invalidate_range_start/end window can map the frame the host is about to
+ * take away.  Remember which pfns that happened to.
+ */
+static void note_prefetch(struct kvm *kvm, uint64_t pfn)
+{
+	if (!kvm->sim || !sim_mem_peek32(kvm->sim, MMU_ADDR_NOTIFIER_COUNT) ||
+	    mmu_prefetched_in_invalidation(kvm, pfn))
+		return;
+	if (kvm->prefetched_in_invalidation_count < 8)
+		kvm->prefetched_in_invalidation[kvm->prefetched_in_invalidation_count++] = pfn;
+}
+
+/*
  * Models: mmu.c: direct_pte_prefetch_many(): map the run [start, end) of
  * not-present sptes speculatively, from gfn_to_page_many_atomic's pages.
  * A dirty-logged or invalid slot is not prefetched (the access of a direct
@@ -1316,6 +1331,8 @@ static int direct_pte_prefetch_many(struct kvm *kvm, struct kvm_shadow *sh, stru
 		got++;
 	if (!got)
 		return -1;
+	for (unsigned i = 0; i < got; i++)
+		note_prefetch(kvm, pfns[i]);
 	for (unsigned i = 0; i < got; i++)
 		mmu_set_spte(kvm, sh, g, vm, sp_spt(spi) + 2 * (start + i), sp->role.access, 0, NULL,
 			     (int)sp->role.level, gfn + i, pfns[i], true, true);
@@ -2026,6 +2043,7 @@ static bool prefetch_gpte(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 	/* pte_prefetch_gfn_to_pfn: no slot is an error pfn, which stops prefetch. */
 	if (!host_gfn_to_pfn(kvm, g, gfn, &pfn))
 		return false;
+	note_prefetch(kvm, pfn);
 	mmu_set_spte(kvm, sh, g, vm, spte, pte_access, 0, NULL, PT_PAGE_TABLE_LEVEL, gfn, pfn, true,
 		     true);
 	return true;

@@ -252,6 +252,14 @@ void mmu_init(struct kvm *kvm, struct sim *sim, enum mmu_host_width width,
 	mmu_set_knobs(kvm, false, false);
 }
 
+bool mmu_prefetched_in_invalidation(const struct kvm *kvm, uint64_t pfn)
+{
+	for (uint32_t i = 0; i < kvm->prefetched_in_invalidation_count; i++)
+		if (kvm->prefetched_in_invalidation[i] == pfn)
+			return true;
+	return false;
+}
+
 void mmu_set_knobs(struct kvm *kvm, bool narrow_count, bool force_slow)
 {
 	bool u8 = kvm->mutant == MMU_MUTANT_COUNT_WRAP;
