@@ -266,7 +266,7 @@ static void cpu_main(struct sim *s, uint32_t cpu, void *arg)
 void fz_exec_run(struct fz_exec *x, const struct fz_program *p, const struct fz_options *o,
 		 struct fz_result *out)
 {
-	if (o->force_mm || o->force_sched || o->force_knobs) {
+	if (o->force.mm || o->force.sched || o->force.knobs) {
 		/* Overrides: run a copy (the executors keep pointers into it). */
 		x->forced = *p;
 		fz_program_apply(&x->forced, o);

@@ -107,28 +107,14 @@ void fz_harness_init(int *argc, char ***argv, struct fz_options *out)
 	}
 	if (fz_protocol_load(protocol) != 0)
 		exit(2);
-	if (mm && *mm) {
-		enum sim_mm m;
+	const char *const keys[] = { "mm", "sched", "knobs" }, *values[] = { mm, sched, knobs };
 
-		if (!fz_mm_by_name(mm, &m)) {
-			fprintf(stderr, "spterace: --mm must be sc, tso or relaxed, not '%s'\n", mm);
+	for (int i = 0; i < 3; i++) {
+		if (values[i] && *values[i] && !fz_overrides_set(&out->force, keys[i], values[i])) {
+			fprintf(stderr, "spterace: --%s must be %s, not '%s'\n", keys[i],
+				fz_overrides_expected(keys[i]), values[i]);
 			exit(2);
 		}
-		out->force_mm = (uint8_t)(m + 1);
-	}
-	if (sched && *sched) {
-		enum sim_sched_kind k;
-
-		if (!fz_sched_by_name(sched, &k)) {
-			fprintf(stderr, "spterace: --sched must be preempt, bytes or pct, not '%s'\n", sched);
-			exit(2);
-		}
-		out->force_sched = (uint8_t)(k + 1);
-	}
-	if (knobs && *knobs && !fz_knobs_by_names(knobs, &out->force_knobs)) {
-		fprintf(stderr, "spterace: --knobs is none or a comma-separated list of narrow-count, "
-				"force-slow, volatile, not '%s'\n", knobs);
-		exit(2);
 	}
 	if (!feedback || strcmp(feedback, "on") == 0) {
 		out->feedback = fz_feedback_counters;
@@ -161,8 +147,7 @@ void fz_harness_one(enum fz_target target, const struct fz_options *o, const uin
 		}
 	}
 	fz_decode(target, data, size, &prog);
-	fz_program_apply(&prog, o);   /* --mm, --sched, --knobs: the report shows them */
-	fz_exec_run(harness_exec, &prog, o, &res);
+	fz_exec_run(harness_exec, &prog, o, &res);   /* it applies --mm, --sched, --knobs */
 #ifdef __AFL_COMPILER
 	afl_publish_feedback();
 #endif
@@ -171,6 +156,7 @@ void fz_harness_one(enum fz_target target, const struct fz_options *o, const uin
 	    !(o->report_class && strcmp(o->report_class, res.divergence_class) == 0))
 		return;   /* analysed already: see corpus/findings/ */
 	if (res.divergence) {
+		fz_program_apply(&prog, o);   /* the report shows the program as it ran */
 		fprintf(stderr, "==spterace== DIVERGENCE\n");
 		fz_report_print(stderr, &prog, o, &res);
 		fprintf(stderr, "program:\n");

@@ -24,7 +24,7 @@ static enum mmu_mutant sidecar_options(const char *path, struct fz_options *o)
 		fprintf(stderr, "%s\n", err);
 		return MMU_MUTANT_COUNT;
 	}
-	fz_sidecar_overrides(&sc, o);
+	o->force = sc.force;
 	return sc.mutant;
 }
 

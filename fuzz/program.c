@@ -471,17 +471,17 @@ void fz_program_apply(struct fz_program *p, const struct fz_options *o)
 {
 	bool changed = false;
 
-	if (o->force_mm && p->mm != (enum sim_mm)(o->force_mm - 1) &&
-	    (o->force_mm - 1 != SIM_MM_RELAXED || p->target == FZ_TARGET_SPTE)) {
-		p->mm = (enum sim_mm)(o->force_mm - 1);
+	if (o->force.mm && p->mm != (enum sim_mm)(o->force.mm - 1) &&
+	    (o->force.mm - 1 != SIM_MM_RELAXED || p->target == FZ_TARGET_SPTE)) {
+		p->mm = (enum sim_mm)(o->force.mm - 1);
 		changed = true;
 	}
-	if (o->force_sched && p->sched_kind != (enum sim_sched_kind)(o->force_sched - 1)) {
-		p->sched_kind = (enum sim_sched_kind)(o->force_sched - 1);
+	if (o->force.sched && p->sched_kind != (enum sim_sched_kind)(o->force.sched - 1)) {
+		p->sched_kind = (enum sim_sched_kind)(o->force.sched - 1);
 		changed = true;
 	}
-	if ((p->knobs | o->force_knobs) != p->knobs) {
-		p->knobs |= o->force_knobs & FZ_KNOBS_ALL;
+	if ((p->knobs | o->force.knobs) != p->knobs) {
+		p->knobs |= o->force.knobs & FZ_KNOBS_ALL;
 		changed = true;
 	}
 	if (!changed)
@@ -535,6 +535,29 @@ bool fz_knobs_by_names(const char *list, uint8_t *out)
 		*out |= (uint8_t)(1u << k);
 	}
 	return true;
+}
+
+bool fz_overrides_set(struct fz_overrides *f, const char *key, const char *value)
+{
+	enum sim_mm mm;
+	enum sim_sched_kind k;
+
+	if (strcmp(key, "mm") == 0 && fz_mm_by_name(value, &mm))
+		f->mm = (uint8_t)(mm + 1);
+	else if (strcmp(key, "sched") == 0 && fz_sched_by_name(value, &k))
+		f->sched = (uint8_t)(k + 1);
+	else if (strcmp(key, "knobs") != 0 || !fz_knobs_by_names(value, &f->knobs))
+		return false;
+	return true;
+}
+
+const char *fz_overrides_expected(const char *key)
+{
+	if (strcmp(key, "mm") == 0)
+		return "sc, tso or relaxed";
+	if (strcmp(key, "sched") == 0)
+		return "preempt, bytes or pct";
+	return "none or a comma-separated list of narrow-count, force-slow, volatile";
 }
 
 void fz_knobs_names(uint8_t knobs, char *buf, size_t cap)

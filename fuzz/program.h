@@ -175,6 +175,25 @@ bool fz_program_parse(const char *text, struct fz_program *out, char *err, size_
 /* The spte of each harness slot (sim/ address of its low half). */
 sim_addr fz_slot_sptep(uint32_t slot);
 
+/*
+ * Overrides of what an input says (--mm, --sched, --knobs, and the sidecar
+ * keys mm, sched, knobs): a run uses them whatever the input's bytes are.
+ * 0 means no override, so a zeroed struct overrides nothing.
+ */
+struct fz_overrides {
+	uint8_t mm;         /* 0, or enum sim_mm + 1 */
+	uint8_t sched;      /* 0, or enum sim_sched_kind + 1 */
+	uint8_t knobs;      /* FZ_KNOB_* added to the input's own */
+};
+
+/*
+ * Set the override `key` ("mm", "sched" or "knobs") from its value as the
+ * options and sidecars spell it.  False for another key or a bad value;
+ * fz_overrides_expected(key) then says what is accepted.
+ */
+bool fz_overrides_set(struct fz_overrides *f, const char *key, const char *value);
+const char *fz_overrides_expected(const char *key);
+
 struct fz_options {
 	enum mmu_mutant mutant;
 	/*
@@ -187,14 +206,7 @@ struct fz_options {
 	bool log;             /* keep the event log (tools); the hash is always kept */
 	bool report_known;    /* harness: abort on known findings too */
 	const char *report_class;  /* harness: ... or on those of this class only */
-	/*
-	 * Overrides of what the input says (--mm, --sched, --knobs): the run
-	 * uses them whatever the input's bytes are.  0 means no override, so a
-	 * zeroed fz_options overrides nothing.  Sidecars record them.
-	 */
-	uint8_t force_mm;         /* 0, or enum sim_mm + 1 */
-	uint8_t force_sched;      /* 0, or enum sim_sched_kind + 1 */
-	uint8_t force_knobs;      /* FZ_KNOB_* added to the input's own */
+	struct fz_overrides force;   /* sidecars record them */
 	uint32_t vcpus;       /* mmu target: run every input with this many vCPUs (0: the input's) */
 	bool bare;            /* bench speed's baseline: sim bare mode, no oracle, no checks */
 };
@@ -274,8 +286,8 @@ struct fz_sidecar {
 	long size;                /* -1: not recorded */
 	bool expect_divergence;   /* expect: divergence */
 	bool faithful_divergence; /* faithful: divergence */
-	/* The harness overrides the input was found with (fz_options' encoding). */
-	uint8_t force_mm, force_sched, force_knobs;
+	/* The harness overrides the input was found with. */
+	struct fz_overrides force;
 };
 
 /*
@@ -283,9 +295,8 @@ struct fz_sidecar {
  * 0, or -1 with a one-line message in err when the header is malformed.
  */
 int fz_sidecar_read(const char *input, struct fz_sidecar *out, char *err, size_t err_cap);
-/* The sidecar's overrides into o; and the sidecar lines of o's overrides. */
-void fz_sidecar_overrides(const struct fz_sidecar *sc, struct fz_options *o);
-void fz_sidecar_write_overrides(FILE *f, const struct fz_options *o);
+/* The sidecar lines of a run's overrides (mm, sched, knobs). */
+void fz_sidecar_write_overrides(FILE *f, const struct fz_overrides *force);
 
 /* is_mmio_spte() of the model's shadow-paging configuration. */
 bool fz_spte_is_mmio(uint64_t spte);

@@ -110,9 +110,9 @@ static void overrides_rewrite_the_program_and_its_seed(void)
 	fz_program_apply(&a, &o);                /* no override: nothing changes */
 	CHECK_EQ_U64(a.seed, seed);
 	CHECK_EQ_U64(a.version, FZ_FORMAT_VERSION);
-	o.force_mm = SIM_MM_RELAXED + 1;
-	o.force_sched = SIM_SCHED_PCT + 1;
-	o.force_knobs = FZ_KNOB_NARROW_COUNT;
+	o.force.mm = SIM_MM_RELAXED + 1;
+	o.force.sched = SIM_SCHED_PCT + 1;
+	o.force.knobs = FZ_KNOB_NARROW_COUNT;
 	fz_program_apply(&a, &o);
 	CHECK(a.mm == SIM_MM_RELAXED && a.sched_kind == SIM_SCHED_PCT);
 	CHECK_EQ_U64(a.knobs, FZ_KNOB_NARROW_COUNT);

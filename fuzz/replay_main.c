@@ -83,7 +83,7 @@ static bool run_expect(const char *path, const struct fz_program *p, enum mmu_mu
 	struct fz_result r1, r2;
 
 	o.mutant = m;
-	fz_sidecar_overrides(sc, &o);
+	o.force = sc->force;
 	fz_exec_run(exec, p, &o, &r1);
 	fz_exec_run(exec, p, &o, &r2);
 	if (r1.hash != r2.hash) {

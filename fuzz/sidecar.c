@@ -77,23 +77,11 @@ int fz_sidecar_read(const char *input, struct fz_sidecar *out, char *err, size_t
 					 name, value);
 			else
 				rc = 0;
-		} else if (strcmp(key, "mm") == 0) {
-			enum sim_mm mm;
-
-			if (!fz_mm_by_name(value, &mm))
-				snprintf(err, cap, "%s: malformed sidecar: mm '%s' (sc, tso or relaxed)", name, value);
-			else
-				out->force_mm = (uint8_t)(mm + 1), rc = 0;
-		} else if (strcmp(key, "sched") == 0) {
-			enum sim_sched_kind k;
-
-			if (!fz_sched_by_name(value, &k))
-				snprintf(err, cap, "%s: malformed sidecar: sched '%s' (preempt, bytes or pct)", name, value);
-			else
-				out->force_sched = (uint8_t)(k + 1), rc = 0;
-		} else if (strcmp(key, "knobs") == 0) {
-			if (!fz_knobs_by_names(value, &out->force_knobs))
-				snprintf(err, cap, "%s: malformed sidecar: knobs '%s'", name, value);
+		} else if (strcmp(key, "mm") == 0 || strcmp(key, "sched") == 0 ||
+			   strcmp(key, "knobs") == 0) {
+			if (!fz_overrides_set(&out->force, key, value))
+				snprintf(err, cap, "%s: malformed sidecar: %s '%s' (%s)", name, key, value,
+					 fz_overrides_expected(key));
 			else
 				rc = 0;
 		} else if (strcmp(key, "size") == 0) {
@@ -118,23 +106,16 @@ int fz_sidecar_read(const char *input, struct fz_sidecar *out, char *err, size_t
 	return rc;
 }
 
-void fz_sidecar_overrides(const struct fz_sidecar *sc, struct fz_options *o)
-{
-	o->force_mm = sc->force_mm;
-	o->force_sched = sc->force_sched;
-	o->force_knobs = sc->force_knobs;
-}
-
-void fz_sidecar_write_overrides(FILE *f, const struct fz_options *o)
+void fz_sidecar_write_overrides(FILE *f, const struct fz_overrides *force)
 {
 	char knobs[64];
 
-	if (o->force_mm)
-		fprintf(f, "mm: %s\n", sim_mm_name((enum sim_mm)(o->force_mm - 1)));
-	if (o->force_sched)
-		fprintf(f, "sched: %s\n", sim_sched_name((enum sim_sched_kind)(o->force_sched - 1)));
-	if (o->force_knobs) {
-		fz_knobs_names(o->force_knobs, knobs, sizeof(knobs));
+	if (force->mm)
+		fprintf(f, "mm: %s\n", sim_mm_name((enum sim_mm)(force->mm - 1)));
+	if (force->sched)
+		fprintf(f, "sched: %s\n", sim_sched_name((enum sim_sched_kind)(force->sched - 1)));
+	if (force->knobs) {
+		fz_knobs_names(force->knobs, knobs, sizeof(knobs));
 		fprintf(f, "knobs: %s\n", knobs);
 	}
 }

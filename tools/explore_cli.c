@@ -370,9 +370,9 @@ int explore_main(int argc, char **argv, int (*report)(const char *path))
 	o.mutant = sc.mutant;
 	o.strict = sc.strict;
 	/* The knobs the input was found with (its sidecar's), as repro applies them. */
-	o.force_knobs = sc.force_knobs;
-	if (sc.force_mm && !mm_name)
-		prog.mm = (enum sim_mm)(sc.force_mm - 1);
+	o.force.knobs = sc.force.knobs;
+	if (sc.force.mm && !mm_name)
+		prog.mm = (enum sim_mm)(sc.force.mm - 1);
 	if (mutant_name) {
 		o.mutant = mmu_mutant_by_name(mutant_name);
 		if (o.mutant == MMU_MUTANT_COUNT)
@@ -469,7 +469,7 @@ int explore_main(int argc, char **argv, int (*report)(const char *path))
 			fz_decode(prog.target, res.input, res.input_len, &cp);
 			if (write_hashed(out, "crash-", res.input, res.input_len, path,
 					 sizeof(path)) < 0 ||
-			    write_sidecar(path, &cp, prog.mm, o.mutant, o.strict, o.force_knobs, res.input_len,
+			    write_sidecar(path, &cp, prog.mm, o.mutant, o.strict, o.force.knobs, res.input_len,
 					  (unsigned)k) != 0) {
 				fz_exec_free(x);
 				return err1("%s: cannot write the crash file: %s", out,

@@ -312,7 +312,7 @@ static struct fz_exec *run_for_report(struct repro *rp, const char *display,
 	memset(&o, 0, sizeof(o));
 	o.mutant = sc->mutant;
 	o.strict = sc->strict;
-	fz_sidecar_overrides(sc, &o);
+	o.force = sc->force;
 	o.log = true;
 	fz_decode(sc->target, buf, len, &p);
 	fz_program_apply(&p, &o);   /* the report shows the overrides */
@@ -370,7 +370,7 @@ static int minimize_into(const char *path, const struct fz_sidecar *sc, const ui
 
 	o.mutant = sc->mutant;
 	o.strict = sc->strict;
-	fz_sidecar_overrides(sc, &o);
+	o.force = sc->force;
 	ok = fz_minimize(x, sc->target, &o, buf, len, out, out_len, st);
 	fz_exec_free(x);
 	if (!ok) {
@@ -397,12 +397,7 @@ static int write_sidecar(const char *path, const struct fz_sidecar *sc, const ui
 		fz_target_name(sc->target), mmu_mutant_info(sc->mutant)->name,
 		data[0] == FZ_FORMAT_LEGACY || data[0] == FZ_FORMAT_EXT ? data[0] : FZ_FORMAT_VERSION,
 		size);
-	{
-		struct fz_options forced = { 0 };
-
-		fz_sidecar_overrides(sc, &forced);
-		fz_sidecar_write_overrides(f, &forced);
-	}
+	fz_sidecar_write_overrides(f, &sc->force);
 	if (sc->mutant == MMU_MUTANT_NONE)
 		fprintf(f, "faithful: divergence\n");
 	if (origin)
