@@ -283,6 +283,7 @@ void fz_exec_run(struct fz_exec *x, const struct fz_program *p, const struct fz_
 		.bare = o->bare,
 		.feedback = o->bare ? NULL : o->feedback,
 		.feedback_size = o->feedback_size,
+		.steer = o->steer,
 	};
 	struct orc_config oc = { .phys_bits = MMU_PHYS_BITS, .mmio_enabled = true,
 				 .strict = o->strict };

@@ -60,6 +60,7 @@ void fz_harness_init(int *argc, char ***argv, struct fz_options *out)
 	const char *mutant = getenv("SPTERACE_MUTANT");
 	const char *strict = getenv("SPTERACE_STRICT");
 	const char *feedback = getenv("SPTERACE_FEEDBACK");
+	const char *mutator = getenv("SPTERACE_MUTATOR");
 	const char *protocol = getenv("SPTERACE_PROTOCOL");
 	/* --mm, --sched and --knobs, or SPTERACE_MM, _SCHED and _KNOBS. */
 	const char *mm = getenv("SPTERACE_MM"), *sched = getenv("SPTERACE_SCHED");
@@ -89,6 +90,8 @@ void fz_harness_init(int *argc, char ***argv, struct fz_options *out)
 			protocol = arg + 11;
 		else if (strncmp(arg, "--feedback=", 11) == 0)
 			feedback = arg + 11;
+		else if (strncmp(arg, "--mutator=", 10) == 0)
+			mutator = arg + 10;
 		else if (strncmp(arg, "--report-known=", 15) == 0)
 			out->report_class = arg + 15;
 		else if (strncmp(arg, "--mm=", 5) == 0)
@@ -121,6 +124,11 @@ void fz_harness_init(int *argc, char ***argv, struct fz_options *out)
 		out->feedback_size = FZ_FEEDBACK_SIZE;
 	} else if (strcmp(feedback, "off") != 0) {
 		fprintf(stderr, "spterace: --feedback must be on or off, not '%s'\n", feedback);
+		exit(2);
+	}
+	out->mutator = !mutator || !*mutator || strcmp(mutator, "on") == 0;
+	if (mutator && *mutator && !out->mutator && strcmp(mutator, "off") != 0) {
+		fprintf(stderr, "spterace: --mutator must be on or off, not '%s'\n", mutator);
 		exit(2);
 	}
 	if (mutant && *mutant) {

@@ -10,7 +10,8 @@
  * environment): --mutant=NAME / SPTERACE_MUTANT, --strict / SPTERACE_STRICT=1,
  * --report-known (abort on the known findings of corpus/findings/ as well;
  * --report-known=CLASS: on those of one divergence class only, to find a
- * new witness of it).
+ * new witness of it), --mutator=on|off / SPTERACE_MUTATOR (libFuzzer: the
+ * structure-aware mutator, on by default; off leaves libFuzzer's own).
  */
 #ifndef SPTERACE_FUZZ_HARNESS_H
 #define SPTERACE_FUZZ_HARNESS_H
@@ -25,6 +26,12 @@ extern const enum fz_target fz_harness_target;
 
 /* Parse the harness options from argv and the environment; exits 2 on error. */
 void fz_harness_init(int *argc, char ***argv, struct fz_options *out);
+/*
+ * The structure-aware mutator (fuzz/mutator.c): mutate data (size bytes,
+ * room for max_size) in place and return the new size.
+ */
+size_t fz_mutate(enum fz_target target, const struct fz_options *o, uint8_t *data, size_t size,
+		 size_t max_size, unsigned int seed);
 /* Run one input; abort() with the report on a divergence. */
 void fz_harness_one(enum fz_target target, const struct fz_options *o, const uint8_t *data,
 		    size_t size);
@@ -37,6 +44,14 @@ void fz_harness_one(enum fz_target target, const struct fz_options *o, const uin
 	{                                                                      \
 		fz_harness_init(argc, argv, &fz_harness_options);              \
 		return 0;                                                      \
+	}                                                                      \
+	size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size,             \
+				       size_t max_size, unsigned int seed);    \
+	size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size,             \
+				       size_t max_size, unsigned int seed)     \
+	{                                                                      \
+		return fz_mutate((target), &fz_harness_options, data, size,    \
+				 max_size, seed);                              \
 	}                                                                      \
 	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);          \
 	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)           \

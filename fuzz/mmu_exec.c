@@ -1574,6 +1574,7 @@ void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_opt
 	}
 	sc.feedback = o->bare ? NULL : o->feedback;
 	sc.feedback_size = o->feedback_size;
+	sc.steer = o->steer;
 	sim_reset(sim, &sc);
 	mmu_init(&W->kvm, sim, p->width, o->mutant, o->bare ? NULL : &observer, NULL);
 	mmu_set_knobs(&W->kvm, p->knobs & FZ_KNOB_NARROW_COUNT, p->knobs & FZ_KNOB_FORCE_SLOW);

@@ -209,6 +209,9 @@ struct fz_options {
 	struct fz_overrides force;   /* sidecars record them */
 	uint32_t vcpus;       /* mmu target: run every input with this many vCPUs (0: the input's) */
 	bool bare;            /* bench speed's baseline: sim bare mode, no oracle, no checks */
+	/* harness: the structure-aware mutator (fuzz/mutator.c; --mutator=off: libFuzzer's only) */
+	bool mutator;
+	const struct sim_steer *steer;   /* byte-stream runs: one steered preemption (sim.h) */
 };
 
 struct fz_result {

@@ -156,7 +156,11 @@ struct sim {
 	uint32_t pct_prio[SIM_PCT_AGENTS_MAX];
 	uint32_t pct_depth;
 	uint32_t pct_change[SIM_PCT_DEPTH_MAX];   /* relevant-step index of change point i */
-	uint64_t pct_relevant;       /* relevant steps chosen so far */
+	uint64_t pct_relevant;       /* relevant steps chosen so far (PCT, byte stream) */
+	/* Byte stream: the steered preemption (config.steer). */
+	bool steer_done;
+	int steer_agent;             /* the agent holding (switch) or held off (delay) */
+	uint32_t steer_left;         /* steps of the hold still to go */
 	uint8_t trace[SIM_TRACE_MAX];
 	size_t trace_len;
 	uint8_t agents[SIM_TRACE_MAX];
@@ -371,6 +375,9 @@ static void reset(struct sim *s, const struct sim_config *config, bool clear_mem
 	s->preempt_at = 0;
 	s->preempt_more = false;
 	s->pct_relevant = 0;
+	s->steer_done = false;
+	s->steer_agent = -1;
+	s->steer_left = 0;
 	s->pick = -1;
 	s->visible_count = 0;
 	s->trace_len = 0;
@@ -713,7 +720,7 @@ uint32_t sim_agents_count(const struct sim_config *c)
 
 uint64_t sim_relevant_steps(const struct sim *s)
 {
-	return s->config.sched == SIM_SCHED_PCT ? s->pct_relevant : 0;
+	return s->config.sched == SIM_SCHED_PREEMPT ? 0 : s->pct_relevant;
 }
 
 const uint8_t *sim_sched_trace(const struct sim *s, size_t *len)
@@ -1679,6 +1686,52 @@ static int pct_choose(struct sim *s)
 	return best;
 }
 
+/*
+ * The byte stream's pick under config.steer (sim.h, struct sim_steer),
+ * given the byte b the run would use: the index of the choice to take.
+ */
+static uint32_t steer_pick(struct sim *s, const uint32_t *enabled, uint32_t count, uint8_t b)
+{
+	const struct sim_steer *st = s->config.steer;
+	uint32_t pick = b % count, agent = enabled[pick] & 0xff, others = 0, k;
+
+	if (s->steer_left > 0) {
+		s->steer_left--;
+		for (k = 0; k < count; k++)
+			if (((enabled[k] & 0xff) == (uint32_t)s->steer_agent) != st->delay)
+				others++;
+		if (others == 0) {
+			s->steer_left = 0;   /* the holder cannot run, or only the held-off one can */
+			return pick;
+		}
+		if (st->delay)
+			others = b % others;   /* the bytes choose among the others */
+		else
+			others = 0;            /* the holder's first choice */
+		for (k = 0; k < count; k++)
+			if (((enabled[k] & 0xff) == (uint32_t)s->steer_agent) != st->delay &&
+			    others-- == 0)
+				return k;
+	}
+	if (s->steer_done || s->pct_relevant != st->at || !pct_step_relevant(s, agent))
+		return pick;
+	s->steer_done = true;
+	for (k = 0; k < count; k++)
+		if ((enabled[k] & 0xff) != agent)
+			others++;
+	if (others == 0)
+		return pick;
+	others = st->rank % others;
+	for (k = 0; k < count; k++) {
+		if ((enabled[k] & 0xff) == agent || others-- != 0)
+			continue;
+		s->steer_agent = st->delay ? (int)agent : (int)(enabled[k] & 0xff);
+		s->steer_left = st->hold > 0 ? st->hold - 1 : 0;
+		return k;
+	}
+	return pick;
+}
+
 static int choose_agent(struct sim *s)
 {
 	uint32_t n = agents_count(s);
@@ -1697,16 +1750,25 @@ static int choose_agent(struct sim *s)
 		return a;
 	}
 
-	uint32_t enabled[SIM_CHOICES_MAX], count = enabled_choices(s, enabled);
+	uint32_t enabled[SIM_CHOICES_MAX], count = enabled_choices(s, enabled), pick;
 	uint8_t b;
 
 	if (count == 0)
 		return -1;
 	if (!sched_byte(s, &b))
 		b = (uint8_t)prng_next(&s->prng);
+	pick = b % count;
+	if (s->config.steer) {
+		uint32_t steered = steer_pick(s, enabled, count, b);
+
+		if (steered != pick)
+			b = (uint8_t)(pick = steered);   /* the choice's own index replays it */
+	}
+	if (pct_step_relevant(s, enabled[pick] & 0xff))
+		s->pct_relevant++;
 	if (s->trace_len < SIM_TRACE_MAX)
 		s->trace[s->trace_len++] = b;
-	return take_choice(s, enabled[b % count]);
+	return take_choice(s, enabled[pick]);
 }
 
 static bool all_finished(const struct sim *s)

@@ -182,6 +182,29 @@ struct sim_config {
 	 */
 	uint8_t *feedback;
 	uint32_t feedback_size;
+	/*
+	 * SIM_SCHED_BYTES only: one preemption placed on top of the bytes
+	 * (the structure-aware mutator, fuzz/mutator.c).  NULL: none.
+	 */
+	const struct sim_steer *steer;
+};
+
+/*
+ * A steered preemption.  The run follows its bytes until the step they
+ * choose is the at-th relevant step (index from 0; relevant as under PCT:
+ * the protocol's own accesses and drains).  That step goes instead to
+ * another enabled choice (the rank-th of the others, modulo their count),
+ * whose agent then keeps every step while it is enabled, up to hold steps
+ * in all (switch), or the preempted agent is kept off every step while
+ * another choice exists, for hold steps (delay).  The bytes then resume.
+ * sim_sched_trace records the choices the run made, so used as the
+ * schedule of a new input they give the steered run without the steer.
+ */
+struct sim_steer {
+	uint32_t at;
+	uint32_t rank;
+	uint32_t hold;
+	bool delay;
 };
 
 struct sim;
@@ -323,7 +346,7 @@ const char *sim_mm_name(enum sim_mm m);
 /* "preempt", "bytes", "pct"; and a one-line description for logs and reports. */
 const char *sim_sched_name(enum sim_sched_kind k);
 const char *sim_sched_description(enum sim_sched_kind k);
-/* PCT: the relevant steps the run took (0 under the other sources). */
+/* PCT and the byte stream: the relevant steps the run took (0 under the preemption list). */
 uint64_t sim_relevant_steps(const struct sim *s);
 
 #endif

@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The structure-aware mutator (libFuzzer's LLVMFuzzerCustomMutator).
+ *
+ * Byte mutations are blind to the input format: inserting a byte shifts
+ * every operation after it, and a byte-stream schedule changed at a random
+ * position mostly changes steps where nothing is shared.  This mutator
+ * works on the decoded program instead and mixes five kinds of mutation:
+ *
+ *   steer      (byte-stream schedules) one preemption placed at a relevant
+ *              step: the program runs once with a struct sim_steer that,
+ *              at the k-th access to an spte half, a count or vcpu->mode,
+ *              gives the CPU to another agent for a few steps (or keeps
+ *              the preempted one off them), and the choices that run made
+ *              become the new schedule.  Preemptions pile up over
+ *              generations, each kept when it reaches a new interleaving
+ *              counter: the torn reads of the protocol need three or four
+ *              of them at the right steps.
+ *   pct        (PCT schedules, or --sched pct) one parameter redrawn: a
+ *              change point moved to another relevant step or nudged, a
+ *              priority, the depth.
+ *   preempt    (preemption lists) one (gap, target) pair redrawn.
+ *   ops        one operation changed field by field, or duplicated,
+ *              removed, moved; the schedule bytes stay.
+ *   config     the CPU count, memory model, host width, paging mode or a
+ *              knob.
+ *
+ * and, a third of the time, libFuzzer's own byte mutations
+ * (LLVMFuzzerMutate: its dictionary, compare table and cross-over).  Every
+ * output is the canonical encoding of a program (fz_encode) and fits in
+ * max_size.  The steered run costs one execution; the number of relevant
+ * steps of a corpus input is cached by its hash, so a second one is rare.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz/harness.h"
+
+/* libFuzzer's own mutations; absent under AFL++'s driver and the replay main. */
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size) __attribute__((weak));
+
+static uint64_t rng_next(uint64_t *r)
+{
+	uint64_t x = *r;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *r = x;
+}
+
+static uint32_t rng_below(uint64_t *r, uint32_t n)
+{
+	return n ? (uint32_t)(rng_next(r) % n) : 0;
+}
+
+/* The relevant steps of an input's run, by the input's hash. */
+#define RELEVANT_CACHE 4096
+static struct {
+	uint64_t key;
+	uint32_t relevant;
+	uint32_t agents;     /* PCT: the priority bytes the run read */
+} relevant_cache[RELEVANT_CACHE];
+
+static uint64_t bytes_hash(const uint8_t *data, size_t size)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < size; i++) {
+		h ^= data[i];
+		h *= 0x100000001b3ull;
+	}
+	return h | 1;   /* 0 marks an empty cache entry */
+}
+
+static struct fz_exec *mut_exec;
+static struct fz_program mut_prog, mut_run;
+
+/* Run p as the harness would (its overrides, no feedback), steered by st. */
+static bool mut_execute(const struct fz_program *p, const struct fz_options *o,
+			const struct sim_steer *st, uint32_t *relevant)
+{
+	struct fz_options q = *o;
+	struct fz_result res;
+
+	if (!mut_exec && !(mut_exec = fz_exec_new()))
+		return false;
+	q.feedback = NULL;
+	q.feedback_size = 0;
+	q.log = false;
+	q.steer = st;
+	fz_exec_run(mut_exec, p, &q, &res);
+	*relevant = (uint32_t)sim_relevant_steps(fz_exec_sim(mut_exec));
+	return true;
+}
+
+/*
+ * The relevant steps of p's run (and under PCT the number of agents it read
+ * a priority for), cached by the input's hash.
+ */
+static bool mut_learn(const struct fz_program *p, const struct fz_options *o, uint64_t key,
+		      uint32_t *relevant, uint32_t *agents)
+{
+	uint32_t slot = (uint32_t)(key % RELEVANT_CACHE);
+	const uint8_t *trace;
+	size_t len;
+
+	if (relevant_cache[slot].key != key) {
+		if (!mut_execute(p, o, NULL, &relevant_cache[slot].relevant))
+			return false;
+		trace = sim_sched_trace(fz_exec_sim(mut_exec), &len);
+		relevant_cache[slot].agents = 0;
+		if (len > 0 && len >= 1 + 2 * (size_t)(trace[0] & 3))
+			relevant_cache[slot].agents = (uint32_t)(len - 1 - 2 * (trace[0] & 3));
+		relevant_cache[slot].key = key;
+	}
+	*relevant = relevant_cache[slot].relevant;
+	if (agents)
+		*agents = relevant_cache[slot].agents;
+	return true;
+}
+
+/* The schedule bytes that fit after the header and the operations. */
+static size_t sched_room(const struct fz_program *p, size_t max_size)
+{
+	size_t used = FZ_HEADER_BYTES_EXT + p->ops_count * FZ_OP_BYTES;
+	size_t room = max_size > used ? max_size - used : 0;
+
+	return room < FZ_SCHED_MAX ? room : FZ_SCHED_MAX;
+}
+
+/*
+ * steer: p's effective schedule is the byte stream.  One run learns the
+ * number of relevant steps (unless cached), a second one takes the
+ * preemption, and its choices become p's schedule.
+ */
+static bool mutate_steer(struct fz_program *p, const struct fz_options *o, uint64_t key,
+			 size_t max_size, uint64_t *r)
+{
+	struct fz_program *run = &mut_run;
+	struct sim_steer st;
+	uint32_t relevant;
+	const uint8_t *trace;
+	size_t len, room;
+
+	if (!mut_learn(p, o, key, &relevant, NULL) || relevant == 0)
+		return false;
+	st.at = rng_below(r, relevant);
+	st.rank = rng_below(r, 8);
+	/* Hold lengths from 1 to 64 steps, log-uniform, or until the agent blocks. */
+	st.hold = rng_below(r, 8) == 0 ? 4096 : 1u << rng_below(r, 7);
+	st.delay = rng_below(r, 3) == 0;
+	*run = *p;
+	if (!mut_execute(run, o, &st, &relevant))
+		return false;
+	trace = sim_sched_trace(fz_exec_sim(mut_exec), &len);
+	room = sched_room(p, max_size);
+	if (len > room)
+		len = room;
+	memcpy(p->sched, trace, len);
+	p->sched_len = len;
+	return true;
+}
+
+/*
+ * pct: the parameter bytes are byte 0 (depth, bound), one priority per
+ * agent, then 2 bytes per change point (sim/sim.h).  Missing ones come
+ * from the PRNG, so the bytes are first made explicit up to what is
+ * changed.
+ */
+static bool mutate_pct(struct fz_program *p, const struct fz_options *o, uint64_t key,
+		       size_t max_size, uint64_t *r)
+{
+	uint32_t relevant, agents, depth, cp;
+	size_t need, room = sched_room(p, max_size);
+	uint8_t *b = p->sched;
+
+	if (!mut_learn(p, o, key, &relevant, &agents) || agents == 0)
+		return false;
+	need = 1 + agents + 2 * SIM_PCT_DEPTH_MAX;
+	if (need > room)
+		return false;
+	while (p->sched_len < need)
+		p->sched[p->sched_len++] = (uint8_t)rng_next(r);
+	depth = b[0] & 3;
+	switch (rng_below(r, 4)) {
+	case 0:   /* the depth: often the bug needs one more change point */
+		b[0] = (uint8_t)((b[0] & ~3u) | rng_below(r, SIM_PCT_DEPTH_MAX + 1));
+		break;
+	case 1:   /* a priority */
+		b[1 + rng_below(r, agents)] = (uint8_t)rng_next(r);
+		break;
+	default:  /* a change point: anywhere in the run, or nearby */
+		if (depth == 0)
+			b[0] = (uint8_t)((b[0] & ~3u) | (depth = 1 + rng_below(r, SIM_PCT_DEPTH_MAX)));
+		cp = 1 + agents + 2 * rng_below(r, depth);
+		{
+			uint32_t v = b[cp] | (uint32_t)b[cp + 1] << 8;
+
+			if (relevant && rng_below(r, 2) == 0) {
+				v = rng_below(r, relevant);
+				/* The smallest bound that holds it: the index is modulo B. */
+				uint32_t s = 0;
+
+				while (s < 7 && (SIM_PCT_BOUND_MIN << s) <= v)
+					s++;
+				if ((SIM_PCT_BOUND_MIN << (b[0] >> 2 & 7)) <= v)
+					b[0] = (uint8_t)((b[0] & ~(7u << 2)) | s << 2);
+			} else {
+				v += rng_below(r, 17) - 8;
+			}
+			b[cp] = (uint8_t)v;
+			b[cp + 1] = (uint8_t)(v >> 8);
+		}
+		break;
+	}
+	return true;
+}
+
+/* preempt: one (gap, target) pair redrawn or added. */
+static bool mutate_preempt(struct fz_program *p, size_t max_size, uint64_t *r)
+{
+	size_t pairs = p->sched_len / 2, room = sched_room(p, max_size), i;
+
+	if (pairs == 0 || (rng_below(r, 3) == 0 && p->sched_len + 2 <= room)) {
+		i = p->sched_len & ~(size_t)1;
+		if (i + 2 > room)
+			return false;
+		p->sched_len = i + 2;
+	} else {
+		i = 2 * rng_below(r, (uint32_t)pairs);
+	}
+	p->sched[i] = (uint8_t)(rng_below(r, 2) ? rng_below(r, 16) : rng_next(r));
+	p->sched[i + 1] = (uint8_t)rng_next(r);
+	return true;
+}
+
+/* A value byte: a neighbour, a small value, or anything. */
+static uint8_t mutate_value(uint8_t v, uint64_t *r)
+{
+	switch (rng_below(r, 3)) {
+	case 0: return (uint8_t)(v + rng_below(r, 5) - 2);
+	case 1: return (uint8_t)rng_below(r, 8);
+	default: return (uint8_t)rng_next(r);
+	}
+}
+
+/* ops: one operation changed, duplicated, removed or moved. */
+static bool mutate_ops(struct fz_program *p, size_t max_size, uint64_t *r)
+{
+	uint32_t n = p->ops_count, i = rng_below(r, n), j;
+	struct fz_op *op = &p->ops[i], tmp;
+	bool room = n < FZ_OPS_MAX &&
+		    FZ_HEADER_BYTES_EXT + (n + 1) * FZ_OP_BYTES + p->sched_len <= max_size;
+
+	if (n == 0) {
+		if (!room)
+			return false;
+		memset(op, 0, sizeof(*op));
+		op->kind = (uint8_t)rng_below(r, fz_target_op_count(p->target));
+		op->cpu = (uint8_t)rng_below(r, p->cpus);
+		p->ops_count = 1;
+		return true;
+	}
+	switch (rng_below(r, 8)) {
+	case 0:
+		op->kind = (uint8_t)rng_below(r, fz_target_op_count(p->target));
+		break;
+	case 1:
+		op->cpu = (uint8_t)rng_below(r, p->cpus);
+		break;
+	case 2:
+		op->slot = (uint8_t)rng_below(r, FZ_SLOTS);
+		break;
+	case 3:
+		op->a = mutate_value(op->a, r);
+		break;
+	case 4:
+		op->b = mutate_value(op->b, r);
+		break;
+	case 5:   /* a copy, on its own CPU or another one's */
+		if (!room)
+			return false;
+		j = rng_below(r, n + 1);
+		tmp = *op;
+		if (rng_below(r, 2))
+			tmp.cpu = (uint8_t)rng_below(r, p->cpus);
+		memmove(&p->ops[j + 1], &p->ops[j], (n - j) * sizeof(*op));
+		p->ops[j] = tmp;
+		p->ops_count++;
+		break;
+	case 6:
+		memmove(&p->ops[i], &p->ops[i + 1], (n - i - 1) * sizeof(*op));
+		p->ops_count--;
+		break;
+	default:  /* moved: the order of a CPU's operations is its program */
+		j = rng_below(r, n);
+		tmp = p->ops[i];
+		p->ops[i] = p->ops[j];
+		p->ops[j] = tmp;
+		break;
+	}
+	return true;
+}
+
+/* config: one header field. */
+static bool mutate_config(struct fz_program *p, uint64_t *r)
+{
+	switch (rng_below(r, 5)) {
+	case 0:
+		p->cpus = 2 + rng_below(r, 3);
+		for (uint32_t i = 0; i < p->ops_count; i++)
+			p->ops[i].cpu %= p->cpus;
+		break;
+	case 1:
+		p->mm = p->mm == SIM_MM_SC ? SIM_MM_TSO : SIM_MM_SC;
+		break;
+	case 2:
+		p->width = p->width == MMU_HOST_32 ? MMU_HOST_64 : MMU_HOST_32;
+		break;
+	case 3:
+		if (p->target != FZ_TARGET_MMU)
+			return false;
+		p->config_high = (uint8_t)rng_below(r, 8);
+		break;
+	default:
+		if (p->version == FZ_FORMAT_LEGACY)
+			return false;
+		p->knobs ^= (uint8_t)(1u << rng_below(r, 3));
+		break;
+	}
+	return true;
+}
+
+size_t fz_mutate(enum fz_target target, const struct fz_options *o, uint8_t *data, size_t size,
+		 size_t max_size, unsigned int seed)
+{
+	struct fz_program *p = &mut_prog, eff;
+	uint64_t r = (uint64_t)seed * 0x9e3779b97f4a7c15ull | 1, key = bytes_hash(data, size);
+	bool done = false;
+
+	if (!o->mutator || rng_below(&r, 3) == 0) {
+		if (LLVMFuzzerMutate)
+			return LLVMFuzzerMutate(data, size, max_size);
+		if (!o->mutator)
+			return size;
+	}
+	fz_decode(target, data, size, p);
+	eff = *p;
+	fz_program_apply(&eff, o);
+	for (int tries = 0; tries < 4 && !done; tries++) {
+		uint32_t kind = rng_below(&r, 10);
+
+		if (kind < 5) {
+			if (eff.sched_kind == SIM_SCHED_BYTES)
+				done = mutate_steer(p, o, key, max_size, &r);
+			else if (eff.sched_kind == SIM_SCHED_PCT)
+				done = mutate_pct(p, o, key, max_size, &r);
+			else
+				done = mutate_preempt(p, max_size, &r);
+		} else if (kind < 9) {
+			done = mutate_ops(p, max_size, &r);
+		} else {
+			done = mutate_config(p, &r);
+		}
+	}
+	if (!done || FZ_HEADER_BYTES_EXT + p->ops_count * FZ_OP_BYTES + p->sched_len > max_size) {
+		if (LLVMFuzzerMutate)
+			return LLVMFuzzerMutate(data, size, max_size);
+		return size;
+	}
+	p->seed = fz_program_seed(p);
+	return fz_encode(p, data, max_size);
+}
