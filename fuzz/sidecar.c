@@ -3,7 +3,10 @@
  * Sidecars: FILE.txt next to an input, whose header (up to the first blank
  * line) holds "key: value" lines; the rest is free text for people.
  *
- *   target: NAME               the harness (default spte)
+ *   target: NAME               the harness (default: the target a directory
+ *                              of the input's path names, as in corpus/mmu/,
+ *                              corpus/regressions/spte/ or out/fuzz/mmu-none-...;
+ *                              else spte)
  *   mutant: NAME               the mutant the input was found with (default none)
  *   format: 1|2|3              the input format version
  *   mm: sc|tso|relaxed         the harness forced this memory model (--mm)
@@ -33,6 +36,34 @@ static char *trim(char *s)
 	return s;
 }
 
+/*
+ * The target a directory of the path names: the nearest one called after a
+ * target, or starting with its name and a dash (out/fuzz/mmu-none-...).
+ */
+static enum fz_target target_of_path(const char *input)
+{
+	const char *end = strrchr(input, '/');
+
+	while (end && end > input) {
+		const char *start = end - 1;
+
+		while (start > input && start[-1] != '/')
+			start--;
+		for (enum fz_target t = 0; t < FZ_TARGET_COUNT; t++) {
+			const char *name = fz_target_name(t);
+			size_t n = strlen(name);
+
+			if ((size_t)(end - start) >= n && strncmp(start, name, n) == 0 &&
+			    (start + n == end || start[n] == '-'))
+				return t;
+		}
+		if (start == input)
+			break;
+		end = start - 1;
+	}
+	return FZ_TARGET_SPTE;
+}
+
 int fz_sidecar_read(const char *input, struct fz_sidecar *out, char *err, size_t cap)
 {
 	char name[4096], line[512];
@@ -40,7 +71,7 @@ int fz_sidecar_read(const char *input, struct fz_sidecar *out, char *err, size_t
 	FILE *f;
 
 	memset(out, 0, sizeof(*out));
-	out->target = FZ_TARGET_SPTE;
+	out->target = target_of_path(input);
 	out->mutant = MMU_MUTANT_NONE;
 	out->size = -1;
 	snprintf(name, sizeof(name), "%s.txt", input);

@@ -152,19 +152,19 @@ struct litmus {
  * linux-kernel.cat gives (sim/README.md has the reasoning).
  */
 static const struct litmus tests[] = {
-	{ "SB", 2, sb_cpu, sb_weak, { false, true, true }, true },
-	{ "SB+mbs", 2, sb_mbs_cpu, sb_weak, { false, false, false }, false },
-	{ "MP", 2, mp_cpu, mp_weak, { false, false, true }, true },
-	{ "MP+wmb", 2, mp_wmb_cpu, mp_weak, { false, false, true }, true },
-	{ "MP+rmb", 2, mp_rmb_cpu, mp_weak, { false, false, true }, true },
-	{ "MP+wmb+rmb", 2, mp_wmb_rmb_cpu, mp_weak, { false, false, false }, false },
-	{ "LB", 2, lb_cpu, lb_weak, { false, false, false }, true },
-	{ "LB+mbs", 2, lb_mbs_cpu, lb_weak, { false, false, false }, false },
-	{ "IRIW", 4, iriw_cpu, iriw_weak, { false, false, true }, true },
+	{ "SB", 2, sb_cpu, sb_weak, { false, true, true }, true, false },
+	{ "SB+mbs", 2, sb_mbs_cpu, sb_weak, { false, false, false }, false, false },
+	{ "MP", 2, mp_cpu, mp_weak, { false, false, true }, true, false },
+	{ "MP+wmb", 2, mp_wmb_cpu, mp_weak, { false, false, true }, true, false },
+	{ "MP+rmb", 2, mp_rmb_cpu, mp_weak, { false, false, true }, true, false },
+	{ "MP+wmb+rmb", 2, mp_wmb_rmb_cpu, mp_weak, { false, false, false }, false, false },
+	{ "LB", 2, lb_cpu, lb_weak, { false, false, false }, true, false },
+	{ "LB+mbs", 2, lb_mbs_cpu, lb_weak, { false, false, false }, false, false },
+	{ "IRIW", 4, iriw_cpu, iriw_weak, { false, false, true }, true, false },
 	{ "IRIW+rmbs", 4, iriw_rmbs_cpu, iriw_weak, { false, false, false }, true, true },
 	{ "IRIW+mbs", 4, iriw_mbs_cpu, iriw_weak, { false, false, false }, false, true },
-	{ "2+2W", 2, w22_cpu, w22_weak, { false, false, true }, true },
-	{ "2+2W+wmbs", 2, w22_wmbs_cpu, w22_weak, { false, false, false }, true },
+	{ "2+2W", 2, w22_cpu, w22_weak, { false, false, true }, true, false },
+	{ "2+2W+wmbs", 2, w22_wmbs_cpu, w22_weak, { false, false, false }, true, false },
 };
 
 struct outcomes {

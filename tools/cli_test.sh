@@ -122,6 +122,19 @@ expect_error regress_never_overwrites_a_witness 2 "exists already" \
 [ "$(md5sum "$added" | cut -d' ' -f1)" = "$before" ] && ok "witness_unchanged_after_refusal" ||
 	bad "witness_unchanged_after_refusal"
 
+# Without a sidecar the target is the one a directory of the path names.
+mkdir -p "$tmp/corpus/mmu" "$tmp/fuzzout/mmu-none-1/crashes" "$tmp/plain"
+for d in corpus/mmu fuzzout/mmu-none-1/crashes plain; do
+	cp "$first" "$tmp/$d/input"
+done
+if "$bin" decode "$tmp/corpus/mmu/input" | grep -qx 'target mmu' &&
+	"$bin" decode "$tmp/fuzzout/mmu-none-1/crashes/input" | grep -qx 'target mmu' &&
+	"$bin" decode "$tmp/plain/input" | grep -qx 'target spte'; then
+	ok "without_a_sidecar_the_directory_names_the_target"
+else
+	bad "without_a_sidecar_the_directory_names_the_target"
+fi
+
 # Bad input: every case a one-line error and exit 2.
 : >"$tmp/empty"
 expect_error empty_file_is_rejected 2 "empty file" "$bin" repro "$tmp/empty"
