@@ -59,6 +59,7 @@ static uint32_t rng_below(uint64_t *r, uint32_t n)
 static struct {
 	uint64_t key;
 	uint32_t relevant;
+	uint32_t contended;  /* byte stream: relevant steps with another CPU in a site */
 	uint32_t agents;     /* PCT: the priority bytes the run read */
 } relevant_cache[RELEVANT_CACHE];
 
@@ -78,7 +79,7 @@ static struct fz_program mut_prog, mut_run;
 
 /* Run p as the harness would (its overrides, no feedback), steered by st. */
 static bool mut_execute(const struct fz_program *p, const struct fz_options *o,
-			const struct sim_steer *st, uint32_t *relevant)
+			const struct sim_steer *st, uint32_t *relevant, uint32_t *contended)
 {
 	struct fz_options q = *o;
 	struct fz_result res;
@@ -91,6 +92,7 @@ static bool mut_execute(const struct fz_program *p, const struct fz_options *o,
 	q.steer = st;
 	fz_exec_run(mut_exec, p, &q, &res);
 	*relevant = (uint32_t)sim_relevant_steps(fz_exec_sim(mut_exec));
+	*contended = (uint32_t)sim_contended_steps(fz_exec_sim(mut_exec));
 	return true;
 }
 
@@ -99,14 +101,15 @@ static bool mut_execute(const struct fz_program *p, const struct fz_options *o,
  * a priority for), cached by the input's hash.
  */
 static bool mut_learn(const struct fz_program *p, const struct fz_options *o, uint64_t key,
-		      uint32_t *relevant, uint32_t *agents)
+		      uint32_t *relevant, uint32_t *contended, uint32_t *agents)
 {
 	uint32_t slot = (uint32_t)(key % RELEVANT_CACHE);
 	const uint8_t *trace;
 	size_t len;
 
 	if (relevant_cache[slot].key != key) {
-		if (!mut_execute(p, o, NULL, &relevant_cache[slot].relevant))
+		if (!mut_execute(p, o, NULL, &relevant_cache[slot].relevant,
+				 &relevant_cache[slot].contended))
 			return false;
 		trace = sim_sched_trace(fz_exec_sim(mut_exec), &len);
 		relevant_cache[slot].agents = 0;
@@ -115,6 +118,8 @@ static bool mut_learn(const struct fz_program *p, const struct fz_options *o, ui
 		relevant_cache[slot].key = key;
 	}
 	*relevant = relevant_cache[slot].relevant;
+	if (contended)
+		*contended = relevant_cache[slot].contended;
 	if (agents)
 		*agents = relevant_cache[slot].agents;
 	return true;
@@ -139,19 +144,28 @@ static bool mutate_steer(struct fz_program *p, const struct fz_options *o, uint6
 {
 	struct fz_program *run = &mut_run;
 	struct sim_steer st;
-	uint32_t relevant;
+	uint32_t relevant, contended;
 	const uint8_t *trace;
 	size_t len, room;
 
-	if (!mut_learn(p, o, key, &relevant, NULL) || relevant == 0)
+	if (!mut_learn(p, o, key, &relevant, &contended, NULL) || relevant == 0)
 		return false;
-	st.at = rng_below(r, relevant);
+	/*
+	 * Half the time at a contended step: where another CPU is inside the
+	 * protocol too, which is where a preemption can tear something.
+	 */
+	st.contended = contended > 0 && rng_below(r, 2) == 0;
+	st.at = rng_below(r, st.contended ? contended : relevant);
 	st.rank = rng_below(r, 8);
-	/* Hold lengths from 1 to 64 steps, log-uniform, or until the agent blocks. */
-	st.hold = rng_below(r, 8) == 0 ? 4096 : 1u << rng_below(r, 7);
+	/*
+	 * Hold lengths up to 64 steps, any length (a window between two of a
+	 * writer's stores is a few steps wide, anywhere), short ones likelier;
+	 * or until the agent blocks.
+	 */
+	st.hold = rng_below(r, 8) == 0 ? 4096 : 1 + rng_below(r, 1u << rng_below(r, 7));
 	st.delay = rng_below(r, 3) == 0;
 	*run = *p;
-	if (!mut_execute(run, o, &st, &relevant))
+	if (!mut_execute(run, o, &st, &relevant, &contended))
 		return false;
 	trace = sim_sched_trace(fz_exec_sim(mut_exec), &len);
 	room = sched_room(p, max_size);
@@ -175,7 +189,7 @@ static bool mutate_pct(struct fz_program *p, const struct fz_options *o, uint64_
 	size_t need, room = sched_room(p, max_size);
 	uint8_t *b = p->sched;
 
-	if (!mut_learn(p, o, key, &relevant, &agents) || agents == 0)
+	if (!mut_learn(p, o, key, &relevant, NULL, &agents) || agents == 0)
 		return false;
 	need = 1 + agents + 2 * SIM_PCT_DEPTH_MAX;
 	if (need > room)

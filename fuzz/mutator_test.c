@@ -86,10 +86,15 @@ static void a_steered_runs_choices_replay_it(void)
 	fz_exec_run(x, &p, &o, &plain);
 	uint32_t relevant = (uint32_t)sim_relevant_steps(fz_exec_sim(x));
 
+	uint32_t contended = (uint32_t)sim_contended_steps(fz_exec_sim(x));
+
 	CHECK(relevant > 4);
+	CHECK(contended > 0 && contended < relevant);
 	for (uint32_t at = 0; at < relevant; at++) {
-		struct sim_steer st = { .at = at, .rank = at % 3, .hold = 1u << (at % 5),
-					.delay = at & 1 };
+		/* Every other one at a contended step (at modulo their count). */
+		struct sim_steer st = { .at = at & 2 ? at % contended : at, .rank = at % 3,
+					.hold = 1u << (at % 5), .delay = at & 1,
+					.contended = (at & 2) != 0 };
 		struct fz_options so = { .steer = &st };
 		const uint8_t *trace;
 		size_t len;
@@ -127,7 +132,9 @@ static unsigned steer_all(struct fz_exec *x, const struct fz_program *p, enum mm
 		for (uint32_t rank = 0; rank < 3; rank++)
 			for (unsigned h = 0; h < sizeof(holds) / sizeof(holds[0]); h++)
 				for (int delay = 0; delay < 2; delay++) {
-					struct sim_steer st = { at, rank, holds[h], delay };
+					struct sim_steer st = { .at = at, .rank = rank,
+								.hold = holds[h],
+								.delay = delay };
 
 					o.steer = &st;
 					fz_exec_run(x, p, &o, &res);

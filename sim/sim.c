@@ -157,6 +157,8 @@ struct sim {
 	uint32_t pct_depth;
 	uint32_t pct_change[SIM_PCT_DEPTH_MAX];   /* relevant-step index of change point i */
 	uint64_t pct_relevant;       /* relevant steps chosen so far (PCT, byte stream) */
+	/* Byte stream: relevant steps taken while another CPU was inside a site. */
+	uint64_t contended;
 	/* Byte stream: the steered preemption (config.steer). */
 	bool steer_done;
 	int steer_agent;             /* the agent holding (switch) or held off (delay) */
@@ -375,6 +377,7 @@ static void reset(struct sim *s, const struct sim_config *config, bool clear_mem
 	s->preempt_at = 0;
 	s->preempt_more = false;
 	s->pct_relevant = 0;
+	s->contended = 0;
 	s->steer_done = false;
 	s->steer_agent = -1;
 	s->steer_left = 0;
@@ -716,6 +719,11 @@ uint32_t sim_agents_count(const struct sim_config *c)
 	case SIM_MM_RELAXED: return 3 * c->cpus;
 	default: return c->cpus;
 	}
+}
+
+uint64_t sim_contended_steps(const struct sim *s)
+{
+	return s->config.sched == SIM_SCHED_BYTES ? s->contended : 0;
 }
 
 uint64_t sim_relevant_steps(const struct sim *s)
@@ -1687,6 +1695,22 @@ static int pct_choose(struct sim *s)
 }
 
 /*
+ * A relevant step of agent is contended when another CPU, one the agent
+ * does not belong to, is inside one of the model's sites: the protocol
+ * runs on two CPUs at once there.
+ */
+static bool step_contended(const struct sim *s, uint32_t agent)
+{
+	uint32_t n = s->config.cpus, owner = agent % n;
+
+	for (uint32_t c = 0; c < n; c++)
+		if (c != owner && s->cpu[c].site != 0 && s->cpu[c].state != CPU_FINISHED &&
+		    s->cpu[c].state != CPU_ABSENT)
+			return true;
+	return false;
+}
+
+/*
  * The byte stream's pick under config.steer (sim.h, struct sim_steer),
  * given the byte b the run would use: the index of the choice to take.
  */
@@ -1713,7 +1737,8 @@ static uint32_t steer_pick(struct sim *s, const uint32_t *enabled, uint32_t coun
 			    others-- == 0)
 				return k;
 	}
-	if (s->steer_done || s->pct_relevant != st->at || !pct_step_relevant(s, agent))
+	if (s->steer_done || (st->contended ? s->contended : s->pct_relevant) != st->at ||
+	    !pct_step_relevant(s, agent) || (st->contended && !step_contended(s, agent)))
 		return pick;
 	s->steer_done = true;
 	for (k = 0; k < count; k++)
@@ -1764,8 +1789,10 @@ static int choose_agent(struct sim *s)
 		if (steered != pick)
 			b = (uint8_t)(pick = steered);   /* the choice's own index replays it */
 	}
-	if (pct_step_relevant(s, enabled[pick] & 0xff))
+	if (pct_step_relevant(s, enabled[pick] & 0xff)) {
 		s->pct_relevant++;
+		s->contended += step_contended(s, enabled[pick] & 0xff);
+	}
 	if (s->trace_len < SIM_TRACE_MAX)
 		s->trace[s->trace_len++] = b;
 	return take_choice(s, enabled[pick]);

@@ -205,6 +205,7 @@ struct sim_steer {
 	uint32_t rank;
 	uint32_t hold;
 	bool delay;
+	bool contended;   /* at counts contended relevant steps only (sim_contended_steps) */
 };
 
 struct sim;
@@ -348,5 +349,10 @@ const char *sim_sched_name(enum sim_sched_kind k);
 const char *sim_sched_description(enum sim_sched_kind k);
 /* PCT and the byte stream: the relevant steps the run took (0 under the preemption list). */
 uint64_t sim_relevant_steps(const struct sim *s);
+/*
+ * The byte stream: the relevant steps the run took while a CPU other than
+ * the one taking the step (or owning the store buffer) was inside a site.
+ */
+uint64_t sim_contended_steps(const struct sim *s);
 
 #endif
