@@ -13,7 +13,8 @@
 #   CAMPAIGN_LF        the target's libFuzzer binary (also merges the corpus)
 #   CAMPAIGN_AFL       the target's AFL++ binary (engines afl and both)
 #   CAMPAIGN_SEEDS     the seed corpus directory
-# Optional: CAMPAIGN_AFL_FUZZ (default afl-fuzz), CAMPAIGN_TICK (seconds
+# Optional: CAMPAIGN_AFL_MUTATOR (AFL++'s custom mutator library: the
+# structure-aware mutator), CAMPAIGN_AFL_FUZZ (default afl-fuzz), CAMPAIGN_TICK (seconds
 # between statistics samples, default 10), CAMPAIGN_PROGRESS (seconds
 # between progress lines on stderr, default 60), CAMPAIGN_CWD (where
 # relative paths start, default $PWD).
@@ -529,6 +530,8 @@ cj_job_afl() {
 		[ -d "$dir/afl/$name/queue" ] && input=-
 		cj_watch "$jd" env AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
 			AFL_NO_AFFINITY=1 AFL_AUTORESUME=1 AFL_IMPORT_FIRST=1 SPTERACE_MUTANT="$mutant" \
+			SPTERACE_TARGET="$(cj_conf "$dir" target)" \
+			${CAMPAIGN_AFL_MUTATOR:+AFL_CUSTOM_MUTATOR_LIBRARY="$CAMPAIGN_AFL_MUTATOR"} \
 			nice -n 10 "$CAMPAIGN_AFL_FUZZ" -i "$input" -o "$dir/afl" "${role[@]}" -V "$left" \
 			-- "$CAMPAIGN_AFL" >"$jd/run-$run.log" 2>&1
 		[ -n "$cj_job_stop" ] && break
