@@ -11,9 +11,6 @@
 #include "fuzz/program.h"
 #include "testing/check.h"
 
-static int argc_saved;
-static char **argv_saved;
-
 /* The mutant and the overrides (knobs, memory model) a witness was found with. */
 static enum mmu_mutant sidecar_options(const char *path, struct fz_options *o)
 {
@@ -35,8 +32,8 @@ static void minimized_witness_keeps_divergence_and_never_grows(void)
 	struct fz_exec *x = fz_exec_new();
 	int witnesses = 0;
 
-	for (int i = 1; i < argc_saved; i++) {
-		const char *path = argv_saved[i];
+	for (int i = 1; i < check_argc; i++) {
+		const char *path = check_argv[i];
 		struct fz_options o = { 0 };
 		struct fz_min_stats st;
 		struct fz_result r;
@@ -79,26 +76,5 @@ static void minimize_refuses_a_passing_input(void)
 	fz_exec_free(x);
 }
 
-static const struct check_test tests[] = {
-	TEST(minimized_witness_keeps_divergence_and_never_grows),
-	TEST(minimize_refuses_a_passing_input),
-};
-
-int main(int argc, char **argv)
-{
-	int passed = 0, failed = 0;
-
-	argc_saved = argc;
-	argv_saved = argv;
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		check_failures_in_test = 0;
-		tests[i].fn();
-		printf("%s %s\n", check_failures_in_test ? "FAIL" : "ok  ", tests[i].name);
-		if (check_failures_in_test)
-			failed++;
-		else
-			passed++;
-	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
-}
+TEST_MAIN(TEST(minimized_witness_keeps_divergence_and_never_grows),
+	  TEST(minimize_refuses_a_passing_input))

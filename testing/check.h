@@ -43,24 +43,36 @@ struct check_test {
 
 #define TEST(fn) { #fn, fn }
 
+/* The command line, for tests that take files as arguments (TEST_MAIN saves it). */
+static int check_argc;
+static char **check_argv;
+
+static inline int check_run(const struct check_test *tests, size_t n)
+{
+	int passed = 0, failed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		check_failures_in_test = 0;
+		tests[i].fn();
+		if (check_failures_in_test) {
+			failed++;
+			printf("FAIL %s\n", tests[i].name);
+		} else {
+			passed++;
+			printf("ok   %s\n", tests[i].name);
+		}
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
+
 #define TEST_MAIN(...)                                                        \
-	int main(void)                                                        \
+	int main(int argc, char **argv)                                       \
 	{                                                                     \
 		static const struct check_test tests[] = { __VA_ARGS__ };     \
-		int passed = 0, failed = 0;                                   \
-		for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) { \
-			check_failures_in_test = 0;                           \
-			tests[i].fn();                                        \
-			if (check_failures_in_test) {                         \
-				failed++;                                     \
-				printf("FAIL %s\n", tests[i].name);           \
-			} else {                                              \
-				passed++;                                     \
-				printf("ok   %s\n", tests[i].name);           \
-			}                                                     \
-		}                                                             \
-		printf("%d passed, %d failed\n", passed, failed);             \
-		return failed ? 1 : 0;                                        \
+		check_argc = argc;                                            \
+		check_argv = argv;                                            \
+		return check_run(tests, sizeof(tests) / sizeof(tests[0]));    \
 	}
 
 #endif
