@@ -9,10 +9,12 @@
  *
  *   steer      (byte-stream schedules) one preemption placed at a relevant
  *              step: the program runs once with a struct sim_steer that,
- *              at the k-th access to an spte half, a count or vcpu->mode,
- *              gives the CPU to another agent for a few steps (or keeps
- *              the preempted one off them), and the choices that run made
- *              become the new schedule.  Preemptions pile up over
+ *              at the k-th access to an spte half, a count or vcpu->mode
+ *              (mostly one that splits a CPU's accesses of a site while
+ *              another CPU is inside one), gives the CPU to another agent
+ *              for a few steps or a few of the protocol's accesses (or
+ *              keeps the preempted one off them), and the choices that run
+ *              made become the new schedule.  Preemptions pile up over
  *              generations, each kept when it reaches a new interleaving
  *              counter: the torn reads of the protocol need three or four
  *              of them at the right steps.
@@ -54,14 +56,8 @@ static uint32_t rng_below(uint64_t *r, uint32_t n)
 	return n ? (uint32_t)(rng_next(r) % n) : 0;
 }
 
-/* The relevant steps of an input's run, by the input's hash. */
+/* Facts about a corpus input's run, cached by the input's hash. */
 #define RELEVANT_CACHE 4096
-static struct {
-	uint64_t key;
-	uint32_t relevant;
-	uint32_t contended;  /* byte stream: relevant steps with another CPU in a site */
-	uint32_t agents;     /* PCT: the priority bytes the run read */
-} relevant_cache[RELEVANT_CACHE];
 
 static uint64_t bytes_hash(const uint8_t *data, size_t size)
 {
@@ -79,7 +75,7 @@ static struct fz_program mut_prog, mut_run;
 
 /* Run p as the harness would (its overrides, no feedback), steered by st. */
 static bool mut_execute(const struct fz_program *p, const struct fz_options *o,
-			const struct sim_steer *st, uint32_t *relevant, uint32_t *contended)
+			const struct sim_steer *st)
 {
 	struct fz_options q = *o;
 	struct fz_result res;
@@ -91,38 +87,41 @@ static bool mut_execute(const struct fz_program *p, const struct fz_options *o,
 	q.log = false;
 	q.steer = st;
 	fz_exec_run(mut_exec, p, &q, &res);
-	*relevant = (uint32_t)sim_relevant_steps(fz_exec_sim(mut_exec));
-	*contended = (uint32_t)sim_contended_steps(fz_exec_sim(mut_exec));
 	return true;
 }
 
 /*
- * The relevant steps of p's run (and under PCT the number of agents it read
- * a priority for), cached by the input's hash.
+ * What a run of p offers the mutations (cached by the input's hash): its
+ * relevant steps, its steering points of each kind and, under PCT, the
+ * number of agents it read a priority for.  NULL if p cannot run.
  */
-static bool mut_learn(const struct fz_program *p, const struct fz_options *o, uint64_t key,
-		      uint32_t *relevant, uint32_t *contended, uint32_t *agents)
+static const struct mut_facts {
+	uint64_t key;
+	uint32_t relevant;
+	uint32_t points[SIM_STEER_POINTS];
+	uint32_t agents;
+} *mut_learn(const struct fz_program *p, const struct fz_options *o, uint64_t key)
 {
-	uint32_t slot = (uint32_t)(key % RELEVANT_CACHE);
+	static struct mut_facts cache[RELEVANT_CACHE];
+	struct mut_facts *f = &cache[key % RELEVANT_CACHE];
 	const uint8_t *trace;
+	struct sim *sim;
 	size_t len;
 
-	if (relevant_cache[slot].key != key) {
-		if (!mut_execute(p, o, NULL, &relevant_cache[slot].relevant,
-				 &relevant_cache[slot].contended))
-			return false;
-		trace = sim_sched_trace(fz_exec_sim(mut_exec), &len);
-		relevant_cache[slot].agents = 0;
-		if (len > 0 && len >= 1 + 2 * (size_t)(trace[0] & 3))
-			relevant_cache[slot].agents = (uint32_t)(len - 1 - 2 * (trace[0] & 3));
-		relevant_cache[slot].key = key;
-	}
-	*relevant = relevant_cache[slot].relevant;
-	if (contended)
-		*contended = relevant_cache[slot].contended;
-	if (agents)
-		*agents = relevant_cache[slot].agents;
-	return true;
+	if (f->key == key)
+		return f;
+	if (!mut_execute(p, o, NULL))
+		return NULL;
+	sim = fz_exec_sim(mut_exec);
+	f->relevant = (uint32_t)sim_relevant_steps(sim);
+	for (int k = 0; k < SIM_STEER_POINTS; k++)
+		f->points[k] = (uint32_t)sim_steer_points(sim, (enum sim_steer_points)k);
+	trace = sim_sched_trace(sim, &len);
+	f->agents = 0;
+	if (len > 0 && len >= 1 + 2 * (size_t)(trace[0] & 3))
+		f->agents = (uint32_t)(len - 1 - 2 * (trace[0] & 3));
+	f->key = key;
+	return f;
 }
 
 /* The schedule bytes that fit after the header and the operations. */
@@ -143,29 +142,40 @@ static bool mutate_steer(struct fz_program *p, const struct fz_options *o, uint6
 			 size_t max_size, uint64_t *r)
 {
 	struct fz_program *run = &mut_run;
-	struct sim_steer st;
-	uint32_t relevant, contended;
+	const struct mut_facts *f = mut_learn(p, o, key);
+	struct sim_steer st = { 0 };
 	const uint8_t *trace;
 	size_t len, room;
+	uint32_t kind = rng_below(r, 4);
 
-	if (!mut_learn(p, o, key, &relevant, &contended, NULL) || relevant == 0)
+	if (!f || f->points[SIM_STEER_RELEVANT] == 0)
 		return false;
 	/*
-	 * Half the time at a contended step: where another CPU is inside the
-	 * protocol too, which is where a preemption can tear something.
+	 * Half the time at a split point (a CPU mid-way through a site while
+	 * another is inside one: where a preemption tears something), a
+	 * quarter at a contended one, a quarter anywhere relevant.
 	 */
-	st.contended = contended > 0 && rng_below(r, 2) == 0;
-	st.at = rng_below(r, st.contended ? contended : relevant);
+	st.points = kind < 2 ? SIM_STEER_SPLIT : kind < 3 ? SIM_STEER_CONTENDED : SIM_STEER_RELEVANT;
+	while (st.points > SIM_STEER_RELEVANT && f->points[st.points] == 0)
+		st.points--;
+	st.at = rng_below(r, f->points[st.points]);
 	st.rank = rng_below(r, 8);
-	/*
-	 * Hold lengths up to 64 steps, any length (a window between two of a
-	 * writer's stores is a few steps wide, anywhere), short ones likelier;
-	 * or until the agent blocks.
-	 */
-	st.hold = rng_below(r, 8) == 0 ? 4096 : 1 + rng_below(r, 1u << rng_below(r, 7));
 	st.delay = rng_below(r, 3) == 0;
+	st.hold_relevant = rng_below(r, 2) == 0;
+	if (st.hold_relevant) {
+		/* A few of the protocol's accesses: a clear's two stores, say. */
+		st.hold = 1 + rng_below(r, 8);
+	} else {
+		/*
+		 * Up to 64 steps, any length (a window between two of a
+		 * writer's stores is a few steps wide, anywhere), short ones
+		 * likelier; or until the agent blocks.
+		 */
+		st.hold = rng_below(r, 8) == 0 ? SIM_STEER_CAP
+					       : 1 + rng_below(r, 1u << rng_below(r, 7));
+	}
 	*run = *p;
-	if (!mut_execute(run, o, &st, &relevant, &contended))
+	if (!mut_execute(run, o, &st))
 		return false;
 	trace = sim_sched_trace(fz_exec_sim(mut_exec), &len);
 	room = sched_room(p, max_size);
@@ -185,12 +195,15 @@ static bool mutate_steer(struct fz_program *p, const struct fz_options *o, uint6
 static bool mutate_pct(struct fz_program *p, const struct fz_options *o, uint64_t key,
 		       size_t max_size, uint64_t *r)
 {
+	const struct mut_facts *f = mut_learn(p, o, key);
 	uint32_t relevant, agents, depth, cp;
 	size_t need, room = sched_room(p, max_size);
 	uint8_t *b = p->sched;
 
-	if (!mut_learn(p, o, key, &relevant, NULL, &agents) || agents == 0)
+	if (!f || f->agents == 0)
 		return false;
+	relevant = f->relevant;
+	agents = f->agents;
 	need = 1 + agents + 2 * SIM_PCT_DEPTH_MAX;
 	if (need > room)
 		return false;

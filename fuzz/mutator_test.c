@@ -86,15 +86,21 @@ static void a_steered_runs_choices_replay_it(void)
 	fz_exec_run(x, &p, &o, &plain);
 	uint32_t relevant = (uint32_t)sim_relevant_steps(fz_exec_sim(x));
 
-	uint32_t contended = (uint32_t)sim_contended_steps(fz_exec_sim(x));
+	uint32_t points[SIM_STEER_POINTS];
 
+	for (int k = 0; k < SIM_STEER_POINTS; k++)
+		points[k] = (uint32_t)sim_steer_points(fz_exec_sim(x), (enum sim_steer_points)k);
 	CHECK(relevant > 4);
-	CHECK(contended > 0 && contended < relevant);
+	CHECK_EQ_U64(points[SIM_STEER_RELEVANT], relevant);
+	/* Each kind is a part of the one before. */
+	CHECK(points[SIM_STEER_SPLIT] > 0 && points[SIM_STEER_SPLIT] < points[SIM_STEER_CONTENDED] &&
+	      points[SIM_STEER_CONTENDED] < relevant);
 	for (uint32_t at = 0; at < relevant; at++) {
-		/* Every other one at a contended step (at modulo their count). */
-		struct sim_steer st = { .at = at & 2 ? at % contended : at, .rank = at % 3,
+		/* Every kind of point in turn (at modulo their count), both holds. */
+		enum sim_steer_points kind = (enum sim_steer_points)(at % SIM_STEER_POINTS);
+		struct sim_steer st = { .at = at % points[kind], .rank = at % 3,
 					.hold = 1u << (at % 5), .delay = at & 1,
-					.contended = (at & 2) != 0 };
+					.hold_relevant = (at & 2) != 0, .points = kind };
 		struct fz_options so = { .steer = &st };
 		const uint8_t *trace;
 		size_t len;

@@ -112,6 +112,7 @@ struct sim_cpu {
 	/* Interleaving feedback (config.feedback). */
 	uint8_t site;          /* the model's current site (sim_site) */
 	uint8_t site_loads;    /* loads since the site began, capped */
+	uint8_t site_steps;    /* byte stream: steps taken since the site began, capped */
 	uint16_t load_tag;     /* writer tag of the value the last load returned */
 	uint32_t between;      /* writer sites of stores that became visible since our last load */
 	jmp_buf exit_jmp;
@@ -157,12 +158,13 @@ struct sim {
 	uint32_t pct_depth;
 	uint32_t pct_change[SIM_PCT_DEPTH_MAX];   /* relevant-step index of change point i */
 	uint64_t pct_relevant;       /* relevant steps chosen so far (PCT, byte stream) */
-	/* Byte stream: relevant steps taken while another CPU was inside a site. */
-	uint64_t contended;
+	/* Byte stream: the steering points taken, by kind (sim.h, struct sim_steer). */
+	uint64_t points[SIM_STEER_POINTS];
 	/* Byte stream: the steered preemption (config.steer). */
 	bool steer_done;
 	int steer_agent;             /* the agent holding (switch) or held off (delay) */
 	uint32_t steer_left;         /* steps of the hold still to go */
+	uint32_t steer_cap;          /* steps of any kind the hold may still take */
 	uint8_t trace[SIM_TRACE_MAX];
 	size_t trace_len;
 	uint8_t agents[SIM_TRACE_MAX];
@@ -352,7 +354,7 @@ static void reset(struct sim *s, const struct sim_config *config, bool clear_mem
 		c->epoch = 0;
 		c->stale_count = c->stale_groups = 0;
 		c->stale_applied = 0;
-		c->site = c->site_loads = 0;
+		c->site = c->site_loads = c->site_steps = 0;
 		c->load_tag = 0;
 		c->between = 0;
 	}
@@ -377,7 +379,7 @@ static void reset(struct sim *s, const struct sim_config *config, bool clear_mem
 	s->preempt_at = 0;
 	s->preempt_more = false;
 	s->pct_relevant = 0;
-	s->contended = 0;
+	memset(s->points, 0, sizeof(s->points));
 	s->steer_done = false;
 	s->steer_agent = -1;
 	s->steer_left = 0;
@@ -721,9 +723,9 @@ uint32_t sim_agents_count(const struct sim_config *c)
 	}
 }
 
-uint64_t sim_contended_steps(const struct sim *s)
+uint64_t sim_steer_points(const struct sim *s, enum sim_steer_points k)
 {
-	return s->config.sched == SIM_SCHED_BYTES ? s->contended : 0;
+	return s->config.sched == SIM_SCHED_BYTES && k < SIM_STEER_POINTS ? s->points[k] : 0;
 }
 
 uint64_t sim_relevant_steps(const struct sim *s)
@@ -1110,6 +1112,7 @@ void sim_site(struct sim *s, uint8_t site)
 
 	c->site = site;
 	c->site_loads = 0;
+	c->site_steps = 0;
 }
 
 void sim_feedback(struct sim *s, uint32_t key)
@@ -1711,6 +1714,31 @@ static bool step_contended(const struct sim *s, uint32_t agent)
 }
 
 /*
+ * The steering point kinds the step agent is about to take belongs to:
+ * how many of SIM_STEER_RELEVANT, _CONTENDED, _SPLIT (each implies the
+ * ones before it).
+ */
+static uint32_t step_points(const struct sim *s, uint32_t agent)
+{
+	if (!pct_step_relevant(s, agent))
+		return 0;
+	if (!step_contended(s, agent))
+		return 1;
+	if (agent < s->config.cpus && s->cpu[agent].site && s->cpu[agent].site_steps > 0)
+		return 3;
+	return 2;
+}
+
+/* The hold is over after this step (index k of the choices). */
+static void steer_hold_step(struct sim *s, const uint32_t *enabled, uint32_t k)
+{
+	if (!s->config.steer->hold_relevant || pct_step_relevant(s, enabled[k] & 0xff))
+		s->steer_left--;
+	if (s->steer_cap-- <= 1)
+		s->steer_left = 0;
+}
+
+/*
  * The byte stream's pick under config.steer (sim.h, struct sim_steer),
  * given the byte b the run would use: the index of the choice to take.
  */
@@ -1720,7 +1748,6 @@ static uint32_t steer_pick(struct sim *s, const uint32_t *enabled, uint32_t coun
 	uint32_t pick = b % count, agent = enabled[pick] & 0xff, others = 0, k;
 
 	if (s->steer_left > 0) {
-		s->steer_left--;
 		for (k = 0; k < count; k++)
 			if (((enabled[k] & 0xff) == (uint32_t)s->steer_agent) != st->delay)
 				others++;
@@ -1734,11 +1761,13 @@ static uint32_t steer_pick(struct sim *s, const uint32_t *enabled, uint32_t coun
 			others = 0;            /* the holder's first choice */
 		for (k = 0; k < count; k++)
 			if (((enabled[k] & 0xff) == (uint32_t)s->steer_agent) != st->delay &&
-			    others-- == 0)
+			    others-- == 0) {
+				steer_hold_step(s, enabled, k);
 				return k;
+			}
 	}
-	if (s->steer_done || (st->contended ? s->contended : s->pct_relevant) != st->at ||
-	    !pct_step_relevant(s, agent) || (st->contended && !step_contended(s, agent)))
+	if (s->steer_done || st->points >= SIM_STEER_POINTS || s->points[st->points] != st->at ||
+	    step_points(s, agent) <= (uint32_t)st->points)
 		return pick;
 	s->steer_done = true;
 	for (k = 0; k < count; k++)
@@ -1751,7 +1780,9 @@ static uint32_t steer_pick(struct sim *s, const uint32_t *enabled, uint32_t coun
 		if ((enabled[k] & 0xff) == agent || others-- != 0)
 			continue;
 		s->steer_agent = st->delay ? (int)agent : (int)(enabled[k] & 0xff);
-		s->steer_left = st->hold > 0 ? st->hold - 1 : 0;
+		s->steer_left = st->hold > 0 ? st->hold : 1;
+		s->steer_cap = SIM_STEER_CAP;
+		steer_hold_step(s, enabled, k);
 		return k;
 	}
 	return pick;
@@ -1789,9 +1820,14 @@ static int choose_agent(struct sim *s)
 		if (steered != pick)
 			b = (uint8_t)(pick = steered);   /* the choice's own index replays it */
 	}
-	if (pct_step_relevant(s, enabled[pick] & 0xff)) {
-		s->pct_relevant++;
-		s->contended += step_contended(s, enabled[pick] & 0xff);
+	{
+		uint32_t agent = enabled[pick] & 0xff, kinds = step_points(s, agent);
+
+		s->pct_relevant += kinds > 0;
+		for (uint32_t k = 0; k < kinds; k++)
+			s->points[k]++;
+		if (agent < s->config.cpus && s->cpu[agent].site && s->cpu[agent].site_steps < 255)
+			s->cpu[agent].site_steps++;
 	}
 	if (s->trace_len < SIM_TRACE_MAX)
 		s->trace[s->trace_len++] = b;

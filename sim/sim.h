@@ -191,21 +191,32 @@ struct sim_config {
 
 /*
  * A steered preemption.  The run follows its bytes until the step they
- * choose is the at-th relevant step (index from 0; relevant as under PCT:
- * the protocol's own accesses and drains).  That step goes instead to
- * another enabled choice (the rank-th of the others, modulo their count),
- * whose agent then keeps every step while it is enabled, up to hold steps
- * in all (switch), or the preempted agent is kept off every step while
- * another choice exists, for hold steps (delay).  The bytes then resume.
+ * choose is the at-th steering point of the chosen kind (index from 0).
+ * That step goes instead to another enabled choice (the rank-th of the
+ * others, modulo their count), whose agent then keeps every step while it
+ * is enabled, for hold steps (switch), or the preempted agent is kept off
+ * every step while another choice exists, for hold steps (delay).  With
+ * hold_relevant the hold counts relevant steps only (the holder's, or the
+ * others'), up to SIM_STEER_CAP steps in all.  The bytes then resume.
  * sim_sched_trace records the choices the run made, so used as the
  * schedule of a new input they give the steered run without the steer.
  */
+enum sim_steer_points {
+	SIM_STEER_RELEVANT = 0,  /* relevant steps (as under PCT: the protocol's accesses and drains) */
+	SIM_STEER_CONTENDED,     /* ... taken while another CPU is inside a site */
+	SIM_STEER_SPLIT,         /* ... contended, by a CPU that took a step in its site already:
+				    a preemption there splits the site's accesses */
+	SIM_STEER_POINTS,
+};
+#define SIM_STEER_CAP 512
+
 struct sim_steer {
 	uint32_t at;
 	uint32_t rank;
 	uint32_t hold;
 	bool delay;
-	bool contended;   /* at counts contended relevant steps only (sim_contended_steps) */
+	bool hold_relevant;
+	enum sim_steer_points points;
 };
 
 struct sim;
@@ -350,9 +361,10 @@ const char *sim_sched_description(enum sim_sched_kind k);
 /* PCT and the byte stream: the relevant steps the run took (0 under the preemption list). */
 uint64_t sim_relevant_steps(const struct sim *s);
 /*
- * The byte stream: the relevant steps the run took while a CPU other than
- * the one taking the step (or owning the store buffer) was inside a site.
+ * The byte stream: the steering points of kind k the run took (struct
+ * sim_steer).  A relevant step is contended when a CPU other than the one
+ * taking it (or owning the store buffer) is inside a site.
  */
-uint64_t sim_contended_steps(const struct sim *s);
+uint64_t sim_steer_points(const struct sim *s, enum sim_steer_points k);
 
 #endif
