@@ -161,10 +161,13 @@ static bool mutate_steer(struct fz_program *p, const struct fz_options *o, uint6
 	st.at = rng_below(r, f->points[st.points]);
 	st.rank = rng_below(r, 8);
 	st.delay = rng_below(r, 3) == 0;
-	st.hold_relevant = rng_below(r, 2) == 0;
-	if (st.hold_relevant) {
-		/* A few of the protocol's accesses: a clear's two stores, say. */
-		st.hold = 1 + rng_below(r, 8);
+	st.hold_kind = (enum sim_hold)rng_below(r, 3);
+	if (st.hold_kind == SIM_HOLD_CONFLICTS) {
+		/* A clear is two writes to the spte, a clear and a set four. */
+		st.hold = 1 + rng_below(r, 4);
+	} else if (st.hold_kind == SIM_HOLD_RELEVANT) {
+		/* A few of the protocol's accesses. */
+		st.hold = 1 + rng_below(r, 1u << rng_below(r, 5));
 	} else {
 		/*
 		 * Up to 64 steps, any length (a window between two of a

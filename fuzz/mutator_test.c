@@ -100,7 +100,8 @@ static void a_steered_runs_choices_replay_it(void)
 		enum sim_steer_points kind = (enum sim_steer_points)(at % SIM_STEER_POINTS);
 		struct sim_steer st = { .at = at % points[kind], .rank = at % 3,
 					.hold = 1u << (at % 5), .delay = at & 1,
-					.hold_relevant = (at & 2) != 0, .points = kind };
+					.hold_kind = (enum sim_hold)(at / 3 % 3),
+					.points = kind };
 		struct fz_options so = { .steer = &st };
 		const uint8_t *trace;
 		size_t len;

@@ -113,6 +113,8 @@ struct sim_cpu {
 	uint8_t site;          /* the model's current site (sim_site) */
 	uint8_t site_loads;    /* loads since the site began, capped */
 	uint8_t site_steps;    /* byte stream: steps taken since the site began, capped */
+	uint8_t site_nwords;   /* steered runs: the 8-byte words accessed in the site */
+	sim_addr site_words[4];
 	uint16_t load_tag;     /* writer tag of the value the last load returned */
 	uint32_t between;      /* writer sites of stores that became visible since our last load */
 	jmp_buf exit_jmp;
@@ -165,6 +167,8 @@ struct sim {
 	int steer_agent;             /* the agent holding (switch) or held off (delay) */
 	uint32_t steer_left;         /* steps of the hold still to go */
 	uint32_t steer_cap;          /* steps of any kind the hold may still take */
+	uint8_t steer_nwords;        /* SIM_HOLD_CONFLICTS: the watched 8-byte words */
+	sim_addr steer_words[4];
 	uint8_t trace[SIM_TRACE_MAX];
 	size_t trace_len;
 	uint8_t agents[SIM_TRACE_MAX];
@@ -354,7 +358,7 @@ static void reset(struct sim *s, const struct sim_config *config, bool clear_mem
 		c->epoch = 0;
 		c->stale_count = c->stale_groups = 0;
 		c->stale_applied = 0;
-		c->site = c->site_loads = c->site_steps = 0;
+		c->site = c->site_loads = c->site_steps = c->site_nwords = 0;
 		c->load_tag = 0;
 		c->between = 0;
 	}
@@ -1113,6 +1117,7 @@ void sim_site(struct sim *s, uint8_t site)
 	c->site = site;
 	c->site_loads = 0;
 	c->site_steps = 0;
+	c->site_nwords = 0;
 }
 
 void sim_feedback(struct sim *s, uint32_t key)
@@ -1167,6 +1172,17 @@ static void fire_visible(struct sim *s, uint32_t cpu)
 	}
 }
 
+/* SIM_HOLD_CONFLICTS: a write to a watched word counts against the hold. */
+static void steer_conflict(struct sim *s, sim_addr a, uint32_t words)
+{
+	for (uint32_t i = 0; i < s->steer_nwords; i++)
+		if (s->steer_words[i] == (a & ~(sim_addr)1) ||
+		    (words == 2 && s->steer_words[i] == ((a + 1) & ~(sim_addr)1))) {
+			s->steer_left--;
+			return;
+		}
+}
+
 static void mem_write(struct sim *s, sim_addr a, uint32_t words, uint64_t v, uint16_t tag)
 {
 	s->mem[a] = (uint32_t)v;
@@ -1178,6 +1194,8 @@ static void mem_write(struct sim *s, sim_addr a, uint32_t words, uint64_t v, uin
 		mark_dirty(s, a + 1);
 	}
 	s->stores_visible++;
+	if (s->steer_left && s->config.steer->hold_kind == SIM_HOLD_CONFLICTS)
+		steer_conflict(s, a, words);
 	if (relaxed(s)) {
 		s->wseq[a] = (uint32_t)s->stores_visible;
 		s->wstep[a] = (uint32_t)s->steps;
@@ -1378,6 +1396,15 @@ static void cpu_execute(struct sim *s, uint32_t i)
 	uint64_t r = 0;
 
 	c->last_step = s->steps;
+	if (s->config.steer && c->site && c->site_nwords < 4) {
+		sim_addr w = a & ~(sim_addr)1;
+		uint32_t k = 0;
+
+		while (k < c->site_nwords && c->site_words[k] != w)
+			k++;
+		if (k == c->site_nwords)
+			c->site_words[c->site_nwords++] = w;
+	}
 	switch (c->op) {
 	case SIM_EV_LOAD32:
 		fb_load(s, i, a);
@@ -1729,10 +1756,28 @@ static uint32_t step_points(const struct sim *s, uint32_t agent)
 	return 2;
 }
 
+/*
+ * During a hold, does agent hold the steps (switch) or is it the one held
+ * off (delay)?  A holder's store buffer holds with it while the hold
+ * counts conflicts: the writes it makes are to become visible.
+ */
+static bool steer_holds(const struct sim *s, uint32_t agent)
+{
+	uint32_t n = s->config.cpus, holder = (uint32_t)s->steer_agent;
+
+	if (agent == holder)
+		return true;
+	return !s->config.steer->delay && s->config.steer->hold_kind == SIM_HOLD_CONFLICTS &&
+	       holder < n && s->config.mm != SIM_MM_SC && agent == holder + n;
+}
+
 /* The hold is over after this step (index k of the choices). */
 static void steer_hold_step(struct sim *s, const uint32_t *enabled, uint32_t k)
 {
-	if (!s->config.steer->hold_relevant || pct_step_relevant(s, enabled[k] & 0xff))
+	enum sim_hold kind = s->config.steer->hold_kind;
+
+	if (kind == SIM_HOLD_STEPS ||
+	    (kind == SIM_HOLD_RELEVANT && pct_step_relevant(s, enabled[k] & 0xff)))
 		s->steer_left--;
 	if (s->steer_cap-- <= 1)
 		s->steer_left = 0;
@@ -1749,7 +1794,7 @@ static uint32_t steer_pick(struct sim *s, const uint32_t *enabled, uint32_t coun
 
 	if (s->steer_left > 0) {
 		for (k = 0; k < count; k++)
-			if (((enabled[k] & 0xff) == (uint32_t)s->steer_agent) != st->delay)
+			if (steer_holds(s, enabled[k] & 0xff) != st->delay)
 				others++;
 		if (others == 0) {
 			s->steer_left = 0;   /* the holder cannot run, or only the held-off one can */
@@ -1757,11 +1802,12 @@ static uint32_t steer_pick(struct sim *s, const uint32_t *enabled, uint32_t coun
 		}
 		if (st->delay)
 			others = b % others;   /* the bytes choose among the others */
+		else if (st->hold_kind == SIM_HOLD_CONFLICTS)
+			others--;              /* the holder's last choice: its buffer first */
 		else
 			others = 0;            /* the holder's first choice */
 		for (k = 0; k < count; k++)
-			if (((enabled[k] & 0xff) == (uint32_t)s->steer_agent) != st->delay &&
-			    others-- == 0) {
+			if (steer_holds(s, enabled[k] & 0xff) != st->delay && others-- == 0) {
 				steer_hold_step(s, enabled, k);
 				return k;
 			}
@@ -1781,6 +1827,12 @@ static uint32_t steer_pick(struct sim *s, const uint32_t *enabled, uint32_t coun
 			continue;
 		s->steer_agent = st->delay ? (int)agent : (int)(enabled[k] & 0xff);
 		s->steer_left = st->hold > 0 ? st->hold : 1;
+		{
+			const struct sim_cpu *c = &s->cpu[agent % s->config.cpus];
+
+			s->steer_nwords = c->site ? c->site_nwords : 0;
+			memcpy(s->steer_words, c->site_words, sizeof(s->steer_words));
+		}
 		s->steer_cap = SIM_STEER_CAP;
 		steer_hold_step(s, enabled, k);
 		return k;

@@ -195,9 +195,13 @@ struct sim_config {
  * That step goes instead to another enabled choice (the rank-th of the
  * others, modulo their count), whose agent then keeps every step while it
  * is enabled, for hold steps (switch), or the preempted agent is kept off
- * every step while another choice exists, for hold steps (delay).  With
- * hold_relevant the hold counts relevant steps only (the holder's, or the
- * others'), up to SIM_STEER_CAP steps in all.  The bytes then resume.
+ * every step while another choice exists, for hold steps (delay).  The
+ * hold counts steps (SIM_HOLD_STEPS), relevant steps only (the holder's,
+ * or the others'), or conflicts (SIM_HOLD_CONFLICTS): writes reaching
+ * memory at the 8-byte words the preempted CPU accessed in its site so
+ * far (a reader's spte, say); the holder's store buffer then drains as it
+ * runs, so that the writes it makes become visible.  A hold takes at most
+ * SIM_STEER_CAP steps in all.  The bytes then resume.
  * sim_sched_trace records the choices the run made, so used as the
  * schedule of a new input they give the steered run without the steer.
  */
@@ -210,12 +214,18 @@ enum sim_steer_points {
 };
 #define SIM_STEER_CAP 512
 
+enum sim_hold {
+	SIM_HOLD_STEPS = 0,
+	SIM_HOLD_RELEVANT,
+	SIM_HOLD_CONFLICTS,
+};
+
 struct sim_steer {
 	uint32_t at;
 	uint32_t rank;
 	uint32_t hold;
 	bool delay;
-	bool hold_relevant;
+	enum sim_hold hold_kind;
 	enum sim_steer_points points;
 };
 
