@@ -156,6 +156,8 @@ void fz_harness_one(enum fz_target target, const struct fz_options *o, const uin
 	}
 	fz_decode(target, data, size, &prog);
 	fz_exec_run(harness_exec, &prog, o, &res);   /* it applies --mm, --sched, --knobs */
+	if (o->mutator)
+		fz_mutator_note(data, size, fz_exec_sim(harness_exec));
 #ifdef __AFL_COMPILER
 	afl_publish_feedback();
 #endif

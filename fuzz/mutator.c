@@ -71,6 +71,8 @@ static uint64_t bytes_hash(const uint8_t *data, size_t size)
 }
 
 static struct fz_exec *mut_exec;
+/* The last steer's whole trace fit: the output's run is the steered run. */
+static bool mut_steered_whole;
 static struct fz_program mut_prog, mut_run;
 
 /* Run p as the harness would (its overrides, no feedback), steered by st. */
@@ -95,24 +97,22 @@ static bool mut_execute(const struct fz_program *p, const struct fz_options *o,
  * relevant steps, its steering points of each kind and, under PCT, the
  * number of agents it read a priority for.  NULL if p cannot run.
  */
-static const struct mut_facts {
+struct mut_facts {
 	uint64_t key;
 	uint32_t relevant;
 	uint32_t points[SIM_STEER_POINTS];
 	uint32_t agents;
-} *mut_learn(const struct fz_program *p, const struct fz_options *o, uint64_t key)
+};
+
+static struct mut_facts mut_cache[RELEVANT_CACHE];
+
+/* Record what the run just done on sim offers, under key. */
+static struct mut_facts *mut_record(uint64_t key, struct sim *sim)
 {
-	static struct mut_facts cache[RELEVANT_CACHE];
-	struct mut_facts *f = &cache[key % RELEVANT_CACHE];
+	struct mut_facts *f = &mut_cache[key % RELEVANT_CACHE];
 	const uint8_t *trace;
-	struct sim *sim;
 	size_t len;
 
-	if (f->key == key)
-		return f;
-	if (!mut_execute(p, o, NULL))
-		return NULL;
-	sim = fz_exec_sim(mut_exec);
 	f->relevant = (uint32_t)sim_relevant_steps(sim);
 	for (int k = 0; k < SIM_STEER_POINTS; k++)
 		f->points[k] = (uint32_t)sim_steer_points(sim, (enum sim_steer_points)k);
@@ -122,6 +122,23 @@ static const struct mut_facts {
 		f->agents = (uint32_t)(len - 1 - 2 * (trace[0] & 3));
 	f->key = key;
 	return f;
+}
+
+void fz_mutator_note(const uint8_t *data, size_t size, struct sim *sim)
+{
+	mut_record(bytes_hash(data, size), sim);
+}
+
+static const struct mut_facts *mut_learn(const struct fz_program *p, const struct fz_options *o,
+					 uint64_t key)
+{
+	struct mut_facts *f = &mut_cache[key % RELEVANT_CACHE];
+
+	if (f->key == key)
+		return f;
+	if (!mut_execute(p, o, NULL))
+		return NULL;
+	return mut_record(key, fz_exec_sim(mut_exec));
 }
 
 /* The schedule bytes that fit after the header and the operations. */
@@ -182,6 +199,7 @@ static bool mutate_steer(struct fz_program *p, const struct fz_options *o, uint6
 		return false;
 	trace = sim_sched_trace(fz_exec_sim(mut_exec), &len);
 	room = sched_room(p, max_size);
+	mut_steered_whole = len <= room && len < SIM_TRACE_MAX;
 	if (len > room)
 		len = room;
 	memcpy(p->sched, trace, len);
@@ -367,7 +385,7 @@ size_t fz_mutate(enum fz_target target, const struct fz_options *o, uint8_t *dat
 {
 	struct fz_program *p = &mut_prog, eff;
 	uint64_t r = (uint64_t)seed * 0x9e3779b97f4a7c15ull | 1, key = bytes_hash(data, size);
-	bool done = false;
+	bool done = false, steered = false;
 
 	if (!o->mutator || rng_below(&r, 3) == 0) {
 		if (LLVMFuzzerMutate)
@@ -381,16 +399,19 @@ size_t fz_mutate(enum fz_target target, const struct fz_options *o, uint8_t *dat
 	for (int tries = 0; tries < 4 && !done; tries++) {
 		uint32_t kind = rng_below(&r, 10);
 
-		if (kind < 5) {
+		if (kind < 4) {
+			mut_steered_whole = false;
 			if (eff.sched_kind == SIM_SCHED_BYTES)
-				done = mutate_steer(p, o, key, max_size, &r);
+				steered = done = mutate_steer(p, o, key, max_size, &r);
 			else if (eff.sched_kind == SIM_SCHED_PCT)
 				done = mutate_pct(p, o, key, max_size, &r);
 			else
 				done = mutate_preempt(p, max_size, &r);
 		} else if (kind < 9) {
+			steered = false;
 			done = mutate_ops(p, max_size, &r);
 		} else {
+			steered = false;
 			done = mutate_config(p, &r);
 		}
 	}
@@ -400,5 +421,10 @@ size_t fz_mutate(enum fz_target target, const struct fz_options *o, uint8_t *dat
 		return size;
 	}
 	p->seed = fz_program_seed(p);
-	return fz_encode(p, data, max_size);
+	size_t n = fz_encode(p, data, max_size);
+
+	/* A steered output's run is known: a later mutation of it needs no run. */
+	if (steered && mut_steered_whole)
+		mut_record(bytes_hash(data, n), fz_exec_sim(mut_exec));
+	return n;
 }
