@@ -71,8 +71,6 @@ static uint64_t bytes_hash(const uint8_t *data, size_t size)
 }
 
 static struct fz_exec *mut_exec;
-/* The last steer's whole trace fit: the output's run is the steered run. */
-static bool mut_steered_whole;
 static struct fz_program mut_prog, mut_run;
 
 /* Run p as the harness would (its overrides, no feedback), steered by st. */
@@ -126,6 +124,9 @@ static struct mut_facts *mut_record(uint64_t key, struct sim *sim)
 
 void fz_mutator_note(const uint8_t *data, size_t size, struct sim *sim)
 {
+	/* Only libFuzzer runs this mutator in the harness's own process. */
+	if (!LLVMFuzzerMutate)
+		return;
 	mut_record(bytes_hash(data, size), sim);
 }
 
@@ -153,10 +154,11 @@ static size_t sched_room(const struct fz_program *p, size_t max_size)
 /*
  * steer: p's effective schedule is the byte stream.  One run learns the
  * number of relevant steps (unless cached), a second one takes the
- * preemption, and its choices become p's schedule.
+ * preemption, and its choices become p's schedule.  *whole: they all fit,
+ * so p's run is the steered run.
  */
 static bool mutate_steer(struct fz_program *p, const struct fz_options *o, uint64_t key,
-			 size_t max_size, uint64_t *r)
+			 size_t max_size, uint64_t *r, bool *whole)
 {
 	struct fz_program *run = &mut_run;
 	const struct mut_facts *f = mut_learn(p, o, key);
@@ -199,7 +201,7 @@ static bool mutate_steer(struct fz_program *p, const struct fz_options *o, uint6
 		return false;
 	trace = sim_sched_trace(fz_exec_sim(mut_exec), &len);
 	room = sched_room(p, max_size);
-	mut_steered_whole = len <= room && len < SIM_TRACE_MAX;
+	*whole = len <= room && len < SIM_TRACE_MAX;
 	if (len > room)
 		len = room;
 	memcpy(p->sched, trace, len);
@@ -380,51 +382,45 @@ static bool mutate_config(struct fz_program *p, uint64_t *r)
 	return true;
 }
 
+/* libFuzzer's own mutation, or (without libFuzzer) the input as it was. */
+static size_t mutate_bytes(uint8_t *data, size_t size, size_t max_size)
+{
+	return LLVMFuzzerMutate ? LLVMFuzzerMutate(data, size, max_size) : size;
+}
+
 size_t fz_mutate(enum fz_target target, const struct fz_options *o, uint8_t *data, size_t size,
 		 size_t max_size, unsigned int seed)
 {
 	struct fz_program *p = &mut_prog, eff;
 	uint64_t r = (uint64_t)seed * 0x9e3779b97f4a7c15ull | 1, key = bytes_hash(data, size);
-	bool done = false, steered = false;
+	bool done = false, whole = false;
 
-	if (!o->mutator || rng_below(&r, 3) == 0) {
-		if (LLVMFuzzerMutate)
-			return LLVMFuzzerMutate(data, size, max_size);
-		if (!o->mutator)
-			return size;
-	}
+	if (!o->mutator || (rng_below(&r, 3) == 0 && LLVMFuzzerMutate))
+		return mutate_bytes(data, size, max_size);
 	fz_decode(target, data, size, p);
 	eff = *p;
 	fz_program_apply(&eff, o);
 	for (int tries = 0; tries < 4 && !done; tries++) {
 		uint32_t kind = rng_below(&r, 10);
 
-		if (kind < 4) {
-			mut_steered_whole = false;
-			if (eff.sched_kind == SIM_SCHED_BYTES)
-				steered = done = mutate_steer(p, o, key, max_size, &r);
-			else if (eff.sched_kind == SIM_SCHED_PCT)
-				done = mutate_pct(p, o, key, max_size, &r);
-			else
-				done = mutate_preempt(p, max_size, &r);
-		} else if (kind < 9) {
-			steered = false;
+		if (kind < 4 && eff.sched_kind == SIM_SCHED_BYTES)
+			done = mutate_steer(p, o, key, max_size, &r, &whole);
+		else if (kind < 4 && eff.sched_kind == SIM_SCHED_PCT)
+			done = mutate_pct(p, o, key, max_size, &r);
+		else if (kind < 4)
+			done = mutate_preempt(p, max_size, &r);
+		else if (kind < 9)
 			done = mutate_ops(p, max_size, &r);
-		} else {
-			steered = false;
+		else
 			done = mutate_config(p, &r);
-		}
 	}
-	if (!done || FZ_HEADER_BYTES_EXT + p->ops_count * FZ_OP_BYTES + p->sched_len > max_size) {
-		if (LLVMFuzzerMutate)
-			return LLVMFuzzerMutate(data, size, max_size);
-		return size;
-	}
+	if (!done || FZ_HEADER_BYTES_EXT + p->ops_count * FZ_OP_BYTES + p->sched_len > max_size)
+		return mutate_bytes(data, size, max_size);
 	p->seed = fz_program_seed(p);
 	size_t n = fz_encode(p, data, max_size);
 
 	/* A steered output's run is known: a later mutation of it needs no run. */
-	if (steered && mut_steered_whole)
+	if (whole)
 		mut_record(bytes_hash(data, n), fz_exec_sim(mut_exec));
 	return n;
 }
