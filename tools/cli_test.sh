@@ -150,6 +150,8 @@ expect_error unknown_format_is_rejected 2 "format 7" "$bin" repro "$tmp/badfmt"
 head -c 9000 /dev/zero | tr '\0' '\1' >"$tmp/huge"
 expect_error oversized_file_is_rejected 2 "malformed: longer" "$bin" repro "$tmp/huge"
 expect_error missing_file_is_rejected 2 "No such file" "$bin" repro "$tmp/nope"
+mkdir -p "$tmp/a-directory"
+expect_error directory_is_rejected_as_a_directory 2 "is a directory" "$bin" repro "$tmp/a-directory"
 printf 'target spte\nop cpu0 fly slot0 a=0x00 b=0x00\n' >"$tmp/bad.prog"
 expect_error bad_text_form_names_the_line 2 "line 2: unknown operation" \
 	"$bin" encode "$tmp/bad.prog" -o "$tmp/bad.bin"

@@ -72,8 +72,10 @@ static int read_input(const char *path, const struct fz_sidecar *sc, uint8_t *bu
 		return fail(path, strerror(errno));
 	*len = fread(buf, 1, cap, f);
 	if (ferror(f)) {
+		int e = errno;
+
 		fclose(f);
-		return fail(path, "read error");
+		return fail(path, e == EISDIR ? "is a directory, not an input file" : strerror(e));
 	}
 	if (!feof(f) && fgetc(f) != EOF) {
 		fclose(f);
