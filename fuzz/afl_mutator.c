@@ -5,7 +5,8 @@
  * afl-fuzz loads this library into its own process and calls
  * afl_custom_fuzz beside its havoc stage; the library holds a whole
  * uninstrumented copy of the model, since a steered preemption runs the
- * input once.  It reads the harness's environment (SPTERACE_MUTANT,
+ * input once.  AFL++'s add_buf (another queue entry) feeds fz_crossover.
+ * It reads the harness's environment (SPTERACE_MUTANT,
  * SPTERACE_MM, _SCHED, _KNOBS, _MUTATOR) and SPTERACE_TARGET (spte or mmu).
  */
 #include <stdio.h>
@@ -53,13 +54,21 @@ size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_
 	size_t n = buf_size < FZ_INPUT_MAX ? buf_size : FZ_INPUT_MAX;
 	size_t max = max_size < FZ_INPUT_MAX ? max_size : FZ_INPUT_MAX;
 
-	(void)add_buf;
-	(void)add_buf_size;
+	size_t out;
+
+	m->seed = m->seed * 1103515245u + 12345u;
+	*out_buf = m->buf;
+	/* A third of the calls combine buf with add_buf (half of those decline). */
+	if (add_buf && add_buf_size > 0 && m->seed % 3 == 0) {
+		out = fz_crossover(m->target, &m->options, buf, n, add_buf,
+				   add_buf_size < FZ_INPUT_MAX ? add_buf_size : FZ_INPUT_MAX, m->buf,
+				   max, m->seed >> 2);
+		if (out > 0)
+			return out;
+	}
 	memcpy(m->buf, buf, n);
 	if (n > max)
 		n = max;
-	m->seed = m->seed * 1103515245u + 12345u;
-	*out_buf = m->buf;
 	return fz_mutate(m->target, &m->options, m->buf, n, max, m->seed);
 }
 

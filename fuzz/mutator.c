@@ -27,6 +27,13 @@
  *   config     the CPU count, memory model, host width, paging mode or a
  *              knob.
  *
+ * fz_crossover (libFuzzer's LLVMFuzzerCustomCrossOver, AFL++'s splice
+ * buffer) combines two programs: a run of one's operations inserted into
+ * the other, or one's operations under the other's configuration (paging
+ * mode, CPUs, memory model, host width, knobs).  Features that seeds keep
+ * apart (dirty logging and shadow paging, a remap and an MMIO hole) meet
+ * this way without a chain of single-field edits.
+ *
  * and, a third of the time, libFuzzer's own byte mutations
  * (LLVMFuzzerMutate: its dictionary, compare table and cross-over).  Every
  * output is the canonical encoding of a program (fz_encode) and fits in
@@ -71,7 +78,7 @@ static uint64_t bytes_hash(const uint8_t *data, size_t size)
 }
 
 static struct fz_exec *mut_exec;
-static struct fz_program mut_prog, mut_run;
+static struct fz_program mut_prog, mut_run, mut_other;
 
 /* Run p as the harness would (its overrides, no feedback), steered by st. */
 static bool mut_execute(const struct fz_program *p, const struct fz_options *o,
@@ -423,4 +430,51 @@ size_t fz_mutate(enum fz_target target, const struct fz_options *o, uint8_t *dat
 	if (whole)
 		mut_record(bytes_hash(data, n), fz_exec_sim(mut_exec));
 	return n;
+}
+
+size_t fz_crossover(enum fz_target target, const struct fz_options *o, const uint8_t *a,
+		    size_t asize, const uint8_t *b, size_t bsize, uint8_t *out, size_t max_size,
+		    unsigned int seed)
+{
+	struct fz_program *p = &mut_prog, *q = &mut_other;
+	uint64_t r = (uint64_t)seed * 0x9e3779b97f4a7c15ull | 1;
+	uint32_t at, from, count;
+
+	/* Half the calls decline: libFuzzer then picks its other mutator. */
+	if (!o->mutator || rng_below(&r, 2) == 0 || max_size < FZ_HEADER_BYTES_EXT)
+		return 0;
+	fz_decode(target, a, asize, p);
+	fz_decode(target, b, bsize, q);
+	if (rng_below(&r, 3) == 0) {
+		/* a's operations and schedule under b's configuration */
+		p->config_high = q->config_high;
+		p->width = q->width;
+		p->mm = q->mm;
+		p->knobs = p->version == FZ_FORMAT_LEGACY ? p->knobs : q->knobs;
+		p->cpus = q->cpus;
+		for (uint32_t i = 0; i < p->ops_count; i++)
+			p->ops[i].cpu %= p->cpus;
+	} else {
+		/* a run of b's operations (on a's CPUs) inserted into a's */
+		if (q->ops_count == 0 || p->ops_count >= FZ_OPS_MAX)
+			return 0;
+		at = rng_below(&r, p->ops_count + 1);
+		from = rng_below(&r, q->ops_count);
+		count = 1 + rng_below(&r, q->ops_count - from);
+		if (count > FZ_OPS_MAX - p->ops_count)
+			count = FZ_OPS_MAX - p->ops_count;
+		memmove(&p->ops[at + count], &p->ops[at], (p->ops_count - at) * sizeof(p->ops[0]));
+		for (uint32_t i = 0; i < count; i++) {
+			p->ops[at + i] = q->ops[from + i];
+			p->ops[at + i].cpu %= p->cpus;
+		}
+		p->ops_count += count;
+	}
+	/* Operations first: a schedule cut to fit loses only its tail. */
+	while (p->ops_count > 0 && FZ_HEADER_BYTES_EXT + p->ops_count * FZ_OP_BYTES > max_size)
+		p->ops_count--;
+	if (FZ_HEADER_BYTES_EXT + p->ops_count * FZ_OP_BYTES + p->sched_len > max_size)
+		p->sched_len = max_size - FZ_HEADER_BYTES_EXT - p->ops_count * FZ_OP_BYTES;
+	p->seed = fz_program_seed(p);
+	return fz_encode(p, out, max_size);
 }

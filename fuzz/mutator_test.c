@@ -4,6 +4,9 @@
  * preemption it rests on (struct sim_steer) do what they claim.
  *   - Every mutation fits the room libFuzzer gives and decodes to a
  *     program whose canonical bytes it is.
+ *   - A crossover of two programs fits, is canonical and takes each of
+ *     its operations from one of them; over many seeds it both inserts
+ *     the other's operations and takes the other's configuration.
  *   - A steered run's choices, used as a schedule, replay that run.
  *   - One steered preemption at a relevant step turns a serial run into
  *     the torn read of set-spte-low-first, and none diverges on the
@@ -65,6 +68,61 @@ static void every_mutation_fits_and_is_a_canonical_program(void)
 	 * leaves it as it was; every other output is canonical.
 	 */
 	CHECK(canonical * 10 >= total * 9);
+}
+
+static bool op_in(const struct fz_op *op, const struct fz_program *p, uint32_t cpus)
+{
+	for (uint32_t i = 0; i < p->ops_count; i++)
+		if (p->ops[i].kind == op->kind && p->ops[i].slot == op->slot &&
+		    p->ops[i].a == op->a && p->ops[i].b == op->b && p->ops[i].cpu % cpus == op->cpu)
+			return true;
+	return false;
+}
+
+static void crossover_is_canonical_and_mixes_operations_and_configuration(void)
+{
+	static const char *const shadow =
+		"format 2\ntarget mmu\nhost 32\nmemory sc\nschedule bytes\ncpus 2\npaging 32 wp\n"
+		"op cpu0 access slot0 a=0x00 b=0x01\nop cpu1 gpte-write slot0 a=0x01 b=0x1b\n"
+		"op cpu0 access slot0 a=0x01 b=0x01\nsched 00 01 00 01\n";
+	static const char *const dirty =
+		"format 2\ntarget mmu\nhost 64\nmemory tso\nschedule bytes\ncpus 3\npaging off wp\n"
+		"op cpu0 dirty-log slot0 a=0x00 b=0x00\nop cpu2 access slot0 a=0x02 b=0x01\n"
+		"op cpu1 dirty-log slot0 a=0x00 b=0x01\n";
+	static struct fz_program a, b, c;
+	static uint8_t ab[FZ_INPUT_MAX], bb[FZ_INPUT_MAX], out[FZ_INPUT_MAX], again[FZ_INPUT_MAX];
+	struct fz_options o = { .mutator = true }, off = { .mutator = false };
+	size_t an, bn, n;
+	unsigned declined = 0, inserted = 0, configured = 0;
+
+	parse_or_fail(shadow, &a);
+	parse_or_fail(dirty, &b);
+	an = fz_encode(&a, ab, sizeof(ab));
+	bn = fz_encode(&b, bb, sizeof(bb));
+	CHECK(fz_crossover(FZ_TARGET_MMU, &off, ab, an, bb, bn, out, sizeof(out), 1) == 0);
+	for (unsigned seed = 1; seed <= 400; seed++) {
+		size_t max = seed % 5 == 0 ? an + 6 : sizeof(out);
+		bool from_b = false;
+
+		n = fz_crossover(FZ_TARGET_MMU, &o, ab, an, bb, bn, out, max, seed);
+		if (n == 0) {
+			declined++;
+			continue;
+		}
+		CHECK(n <= max);
+		fz_decode(FZ_TARGET_MMU, out, n, &c);
+		CHECK(fz_encode(&c, again, sizeof(again)) == n && memcmp(again, out, n) == 0);
+		for (uint32_t i = 0; i < c.ops_count; i++) {
+			CHECK(op_in(&c.ops[i], &a, c.cpus) || op_in(&c.ops[i], &b, c.cpus));
+			from_b |= !op_in(&c.ops[i], &a, c.cpus);
+		}
+		inserted += from_b && c.config_high == a.config_high;
+		configured += !from_b && c.config_high == b.config_high && c.cpus == 3 &&
+			      c.width == b.width;
+	}
+	CHECK(declined > 100 && declined < 300);
+	CHECK(inserted > 20);
+	CHECK(configured > 20);
 }
 
 static const char *const writer_reader =
@@ -176,5 +234,6 @@ static void one_steered_preemption_finds_set_spte_low_first_and_nothing_on_faith
 }
 
 TEST_MAIN(TEST(every_mutation_fits_and_is_a_canonical_program),
+	  TEST(crossover_is_canonical_and_mixes_operations_and_configuration),
 	  TEST(a_steered_runs_choices_replay_it),
 	  TEST(one_steered_preemption_finds_set_spte_low_first_and_nothing_on_faithful))
