@@ -13,8 +13,9 @@
  *              (mostly one that splits a CPU's accesses of a site while
  *              another CPU is inside one), gives the CPU to another agent
  *              for a few steps or a few of the protocol's accesses (or
- *              keeps the preempted one off them), and the choices that run
- *              made become the new schedule.  Preemptions pile up over
+ *              keeps the preempted one off them), a third of the time
+ *              twice with a few of the preempted agent's steps in between,
+ *              and the choices that run made become the new schedule.  Preemptions pile up over
  *              generations, each kept when it reaches a new interleaving
  *              counter: the torn reads of the protocol need three or four
  *              of them at the right steps.
@@ -202,6 +203,16 @@ static bool mutate_steer(struct fz_program *p, const struct fz_options *o, uint6
 		 */
 		st.hold = rng_below(r, 8) == 0 ? SIM_STEER_CAP
 					       : 1 + rng_below(r, 1u << rng_below(r, 7));
+	}
+	/*
+	 * A third of the switches hold twice: the preempted agent takes a few
+	 * relevant steps in between (a reader's load between a writer's clear
+	 * and its set).
+	 */
+	if (!st.delay && rng_below(r, 3) == 0) {
+		st.again = 1 + rng_below(r, 4);
+		st.hold2 = st.hold_kind == SIM_HOLD_STEPS ? 1 + rng_below(r, 1u << rng_below(r, 7))
+							 : 1 + rng_below(r, 4);
 	}
 	*run = *p;
 	if (!mut_execute(run, o, &st))

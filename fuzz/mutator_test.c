@@ -11,6 +11,9 @@
  *   - One steered preemption at a relevant step turns a serial run into
  *     the torn read of set-spte-low-first, and none diverges on the
  *     faithful model.
+ *   - A steer with a second hold turns a serial run into no-clear-count's
+ *     torn read (the reader's loads around both halves of a rewrite),
+ *     which no single hold does; none diverges on the faithful model.
  */
 #include <string.h>
 
@@ -159,7 +162,9 @@ static void a_steered_runs_choices_replay_it(void)
 		struct sim_steer st = { .at = at % points[kind], .rank = at % 3,
 					.hold = 1u << (at % 5), .delay = at & 1,
 					.hold_kind = (enum sim_hold)(at / 3 % 3),
-					.points = kind };
+					.points = kind,
+					.again = at % 4 == 1 ? 1 + at % 3 : 0,
+					.hold2 = 1 + at % 5 };
 		struct fz_options so = { .steer = &st };
 		const uint8_t *trace;
 		size_t len;
@@ -196,16 +201,46 @@ static unsigned steer_all(struct fz_exec *x, const struct fz_program *p, enum mm
 	for (uint32_t at = 0; at < relevant; at++)
 		for (uint32_t rank = 0; rank < 3; rank++)
 			for (unsigned h = 0; h < sizeof(holds) / sizeof(holds[0]); h++)
-				for (int delay = 0; delay < 2; delay++) {
+				for (int kind = 0; kind < 6; kind++) {
 					struct sim_steer st = { .at = at, .rank = rank,
 								.hold = holds[h],
-								.delay = delay };
+								.delay = kind & 1,
+								.hold_kind = (enum sim_hold)(kind / 2) };
 
 					o.steer = &st;
 					fz_exec_run(x, p, &o, &res);
 					found += res.divergence;
 					++*runs;
 				}
+	return found;
+}
+
+/* Every steered preemption with a second hold (small holds); how many diverged. */
+static unsigned steer_all_twice(struct fz_exec *x, const struct fz_program *p, enum mmu_mutant m,
+				unsigned *runs)
+{
+	struct fz_options o = { .mutant = m };
+	struct fz_result res;
+	unsigned found = 0;
+
+	fz_exec_run(x, p, &o, &res);
+	uint32_t relevant = (uint32_t)sim_relevant_steps(fz_exec_sim(x));
+
+	for (uint32_t at = 0; at < relevant; at++)
+		for (int kind = 0; kind < 3; kind++)
+			for (uint32_t hold = 1; hold <= 6; hold++)
+				for (uint32_t hold2 = 1; hold2 <= 3; hold2++)
+					for (uint32_t again = 1; again <= 4; again++) {
+						struct sim_steer st = {
+							.at = at, .hold = hold,
+							.hold_kind = (enum sim_hold)kind,
+							.again = again, .hold2 = hold2 };
+
+						o.steer = &st;
+						fz_exec_run(x, p, &o, &res);
+						found += res.divergence;
+						++*runs;
+					}
 	return found;
 }
 
@@ -233,7 +268,43 @@ static void one_steered_preemption_finds_set_spte_low_first_and_nothing_on_faith
 	fz_exec_free(x);
 }
 
+/*
+ * no-clear-count needs the reader's first load before kvm_set_pte_rmapp's
+ * clear, its second between the clear and the set, and its re-check after
+ * the set (the set restores the low half, and the count that should have
+ * changed does not).  From a serial run (the reader between the two
+ * remaps) one hold cannot place both; two holds can.
+ */
+static void two_holds_find_no_clear_count_where_one_hold_does_not(void)
+{
+	static struct fz_program p;
+	struct fz_exec *x = fz_exec_new();
+	struct fz_options o = { .mutant = MMU_MUTANT_NO_CLEAR_COUNT };
+	struct fz_result res;
+	unsigned runs = 0;
+
+	/* The remaps keep the low 20 bits of the pfn: the low half is rewritten as it was. */
+	parse_or_fail("format 2\ntarget spte\nhost 32\nmemory sc\nschedule bytes\ncpus 2\n"
+		      "op cpu0 set slot0 a=0x00 b=0x00\n"
+		      "op cpu0 remap slot0 a=0x5b b=0x7c\n"
+		      "op cpu1 read slot0 a=0x00 b=0x00\n"
+		      "op cpu0 remap slot0 a=0x0f b=0x00\n",
+		      &p);
+	/* All-zero bytes: each step to the first enabled agent, cpu0's operations first. */
+	memset(p.sched, 0, 400);
+	p.sched_len = 400;
+	p.seed = fz_program_seed(&p);
+	fz_exec_run(x, &p, &o, &res);
+	CHECK(!res.divergence);
+	CHECK_EQ_U64(steer_all(x, &p, MMU_MUTANT_NO_CLEAR_COUNT, &runs), 0);
+	CHECK(steer_all_twice(x, &p, MMU_MUTANT_NO_CLEAR_COUNT, &runs) > 0);
+	CHECK_EQ_U64(steer_all_twice(x, &p, MMU_MUTANT_NONE, &runs), 0);
+	CHECK(runs > 1000);
+	fz_exec_free(x);
+}
+
 TEST_MAIN(TEST(every_mutation_fits_and_is_a_canonical_program),
 	  TEST(crossover_is_canonical_and_mixes_operations_and_configuration),
 	  TEST(a_steered_runs_choices_replay_it),
-	  TEST(one_steered_preemption_finds_set_spte_low_first_and_nothing_on_faithful))
+	  TEST(one_steered_preemption_finds_set_spte_low_first_and_nothing_on_faithful),
+	  TEST(two_holds_find_no_clear_count_where_one_hold_does_not))

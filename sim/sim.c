@@ -166,6 +166,10 @@ struct sim {
 	bool steer_done;
 	int steer_agent;             /* the agent holding (switch) or held off (delay) */
 	uint32_t steer_left;         /* steps of the hold still to go */
+	int steer_preempted;         /* the agent the first hold preempted (switch) */
+	uint32_t steer_again;        /* its relevant steps still to go before the second hold */
+	bool steer_rehold;           /* the second hold starts at the next pick */
+	uint32_t steer_between_cap;  /* steps it may still take before the second hold */
 	uint32_t steer_cap;          /* steps of any kind the hold may still take */
 	uint8_t steer_nwords;        /* SIM_HOLD_CONFLICTS: the watched 8-byte words */
 	sim_addr steer_words[4];
@@ -387,6 +391,9 @@ static void reset(struct sim *s, const struct sim_config *config, bool clear_mem
 	s->steer_done = false;
 	s->steer_agent = -1;
 	s->steer_left = 0;
+	s->steer_preempted = -1;
+	s->steer_again = 0;
+	s->steer_rehold = false;
 	s->pick = -1;
 	s->visible_count = 0;
 	s->trace_len = 0;
@@ -1783,6 +1790,42 @@ static void steer_hold_step(struct sim *s, const uint32_t *enabled, uint32_t k)
 		s->steer_left = 0;
 }
 
+/* A hold starts: hold steps, conflicts at the words agent's CPU accessed in its site. */
+static void steer_hold_start(struct sim *s, uint32_t agent, uint32_t hold)
+{
+	const struct sim_cpu *c = &s->cpu[agent % s->config.cpus];
+
+	s->steer_left = hold > 0 ? hold : 1;
+	s->steer_nwords = c->site ? c->site_nwords : 0;
+	memcpy(s->steer_words, c->site_words, sizeof(s->steer_words));
+	s->steer_cap = SIM_STEER_CAP;
+}
+
+/*
+ * Between the two holds (struct sim_steer, again): the preempted agent's
+ * choice while it has relevant steps to go, then the second hold.  Returns
+ * count when the bytes choose.
+ */
+static uint32_t steer_between(struct sim *s, const uint32_t *enabled, uint32_t count)
+{
+	uint32_t preempted = (uint32_t)s->steer_preempted;
+
+	if (s->steer_rehold) {
+		s->steer_rehold = false;
+		steer_hold_start(s, preempted, s->config.steer->hold2);
+		return count;
+	}
+	for (uint32_t k = 0; k < count && s->steer_between_cap > 0; k++)
+		if ((enabled[k] & 0xff) == preempted) {
+			s->steer_between_cap--;
+			if (pct_step_relevant(s, preempted) && --s->steer_again == 0)
+				s->steer_rehold = true;
+			return k;
+		}
+	s->steer_again = 0;   /* it cannot run (or spins): no second hold */
+	return count;
+}
+
 /*
  * The byte stream's pick under config.steer (sim.h, struct sim_steer),
  * given the byte b the run would use: the index of the choice to take.
@@ -1792,6 +1835,11 @@ static uint32_t steer_pick(struct sim *s, const uint32_t *enabled, uint32_t coun
 	const struct sim_steer *st = s->config.steer;
 	uint32_t pick = b % count, agent = enabled[pick] & 0xff, others = 0, k;
 
+	if (s->steer_left == 0 && (s->steer_again > 0 || s->steer_rehold)) {
+		k = steer_between(s, enabled, count);
+		if (k < count)
+			return k;
+	}
 	if (s->steer_left > 0) {
 		for (k = 0; k < count; k++)
 			if (steer_holds(s, enabled[k] & 0xff) != st->delay)
@@ -1826,14 +1874,12 @@ static uint32_t steer_pick(struct sim *s, const uint32_t *enabled, uint32_t coun
 		if ((enabled[k] & 0xff) == agent || others-- != 0)
 			continue;
 		s->steer_agent = st->delay ? (int)agent : (int)(enabled[k] & 0xff);
-		s->steer_left = st->hold > 0 ? st->hold : 1;
-		{
-			const struct sim_cpu *c = &s->cpu[agent % s->config.cpus];
-
-			s->steer_nwords = c->site ? c->site_nwords : 0;
-			memcpy(s->steer_words, c->site_words, sizeof(s->steer_words));
+		steer_hold_start(s, agent, st->hold);
+		if (!st->delay && st->again > 0) {
+			s->steer_preempted = (int)agent;
+			s->steer_again = st->again;
+			s->steer_between_cap = SIM_STEER_CAP;
 		}
-		s->steer_cap = SIM_STEER_CAP;
 		steer_hold_step(s, enabled, k);
 		return k;
 	}

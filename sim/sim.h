@@ -201,7 +201,12 @@ struct sim_config {
  * memory at the 8-byte words the preempted CPU accessed in its site so
  * far (a reader's spte, say); the holder's store buffer then drains as it
  * runs, so that the writes it makes become visible.  A hold takes at most
- * SIM_STEER_CAP steps in all.  The bytes then resume.
+ * SIM_STEER_CAP steps in all.  The bytes then resume.  With again > 0
+ * (switch only) the preempted agent then takes every step it can until it
+ * has taken again relevant steps, and the holder holds once more, for hold2
+ * of the same kind (conflicts counted at the preempted CPU's words as they
+ * are then): a reader's first load before a writer's clear, its second
+ * between the clear and the set, its re-check after the set.
  * sim_sched_trace records the choices the run made, so used as the
  * schedule of a new input they give the steered run without the steer.
  */
@@ -227,6 +232,8 @@ struct sim_steer {
 	bool delay;
 	enum sim_hold hold_kind;
 	enum sim_steer_points points;
+	uint32_t again;   /* 0: one hold */
+	uint32_t hold2;
 };
 
 struct sim;
