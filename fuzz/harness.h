@@ -33,10 +33,6 @@ void fz_harness_init(int *argc, char ***argv, struct fz_options *out);
 size_t fz_mutate(enum fz_target target, const struct fz_options *o, uint8_t *data, size_t size,
 		 size_t max_size, unsigned int seed);
 /*
- * Tell the mutator what the run of data just done on sim offers (its
- * steering points), so that mutating that input later needs no run.
- */
-/*
  * Combine inputs a and b into out (max_size bytes), both programs of
  * target; 0 when this call declines (half of them, and always with the
  * mutator off).
@@ -44,6 +40,10 @@ size_t fz_mutate(enum fz_target target, const struct fz_options *o, uint8_t *dat
 size_t fz_crossover(enum fz_target target, const struct fz_options *o, const uint8_t *a,
 		    size_t asize, const uint8_t *b, size_t bsize, uint8_t *out, size_t max_size,
 		    unsigned int seed);
+/*
+ * Tell the mutator what the run of data just done on sim offers (its
+ * steering points), so that mutating that input later needs no run.
+ */
 void fz_mutator_note(const uint8_t *data, size_t size, struct sim *sim);
 /* Run one input; abort() with the report on a divergence. */
 void fz_harness_one(enum fz_target target, const struct fz_options *o, const uint8_t *data,

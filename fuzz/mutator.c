@@ -15,10 +15,10 @@
  *              for a few steps or a few of the protocol's accesses (or
  *              keeps the preempted one off them), a third of the time
  *              twice with a few of the preempted agent's steps in between,
- *              and the choices that run made become the new schedule.  Preemptions pile up over
- *              generations, each kept when it reaches a new interleaving
- *              counter: the torn reads of the protocol need three or four
- *              of them at the right steps.
+ *              and the choices that run made become the new schedule.
+ *              Preemptions pile up over generations, each kept when it
+ *              reaches a new interleaving counter: the torn reads of the
+ *              protocol need three or four of them at the right steps.
  *   pct        (PCT schedules, or --sched pct) one parameter redrawn: a
  *              change point moved to another relevant step or nudged, a
  *              priority, the depth.
