@@ -64,8 +64,13 @@ static uint32_t rng_below(uint64_t *r, uint32_t n)
 	return n ? (uint32_t)(rng_next(r) % n) : 0;
 }
 
-/* Facts about a corpus input's run, cached by the input's hash. */
-#define RELEVANT_CACHE 4096
+/*
+ * Facts about a corpus input's run, cached by the input's hash (direct
+ * mapped).  A corpus passes 4000 inputs within a minute: with 4096 entries
+ * about a quarter of the lookups missed, each a learning run (1025 in 30 s
+ * of fuzzing the mmu seeds); with 65536 (2 MiB), 265 did.
+ */
+#define RELEVANT_CACHE 65536
 
 static uint64_t bytes_hash(const uint8_t *data, size_t size)
 {
