@@ -25,9 +25,8 @@
  *   preempt    (preemption lists) one (gap, target) pair redrawn.
  *   ops        one operation changed field by field, or duplicated,
  *              removed, moved; the schedule bytes stay.
- *   config     the CPU count, memory model, host width, paging mode, a
- *              knob or the schedule source (preemption list, byte stream,
- *              PCT), the schedule bytes kept and read the new way.
+ *   config     the CPU count, memory model, host width, paging mode or a
+ *              knob.
  *
  * fz_crossover (libFuzzer's LLVMFuzzerCustomCrossOver, AFL++'s splice
  * buffer) combines two programs: a run of one's operations inserted into
@@ -380,9 +379,7 @@ static bool mutate_ops(struct fz_program *p, size_t max_size, uint64_t *r)
 /* config: one header field. */
 static bool mutate_config(struct fz_program *p, uint64_t *r)
 {
-	enum sim_sched_kind k;
-
-	switch (rng_below(r, 6)) {
+	switch (rng_below(r, 5)) {
 	case 0:
 		p->cpus = 2 + rng_below(r, 3);
 		for (uint32_t i = 0; i < p->ops_count; i++)
@@ -399,22 +396,10 @@ static bool mutate_config(struct fz_program *p, uint64_t *r)
 			return false;
 		p->config_high = (uint8_t)rng_below(r, 8);
 		break;
-	case 4:
+	default:
 		if (p->version == FZ_FORMAT_LEGACY)
 			return false;
 		p->knobs ^= (uint8_t)(1u << rng_below(r, 3));
-		break;
-	default:
-		/*
-		 * The schedule source, the bytes kept: a program the seeds give
-		 * one source only is tried under the others (lockless-begin-no-mb
-		 * is found in about 10 s with every input a preemption list, 38 s
-		 * with the seeds' own sources).  Format 1 has no PCT.
-		 */
-		k = (enum sim_sched_kind)((p->sched_kind + 1 + rng_below(r, 2)) % SIM_SCHED_COUNT);
-		if (k == SIM_SCHED_PCT && p->version == FZ_FORMAT_LEGACY)
-			k = p->sched_kind == SIM_SCHED_BYTES ? SIM_SCHED_PREEMPT : SIM_SCHED_BYTES;
-		p->sched_kind = k;
 		break;
 	}
 	return true;

@@ -7,8 +7,6 @@
  *   - A crossover of two programs fits, is canonical and takes each of
  *     its operations from one of them; over many seeds it both inserts
  *     the other's operations and takes the other's configuration.
- *   - Mutation moves a program to every schedule source, its operations
- *     kept; a format-1 program never to PCT, which format 1 cannot hold.
  *   - A steered run's choices, used as a schedule, replay that run.
  *   - One steered preemption at a relevant step turns a serial run into
  *     the torn read of set-spte-low-first, and none diverges on the
@@ -73,47 +71,6 @@ static void every_mutation_fits_and_is_a_canonical_program(void)
 	 * leaves it as it was; every other output is canonical.
 	 */
 	CHECK(canonical * 10 >= total * 9);
-}
-
-/*
- * A program's schedule source changes under mutation: from a byte-stream
- * program every source is reached with the operations kept, and a format-1
- * program (no extension byte) never becomes a PCT one.
- */
-static void mutation_moves_a_program_to_every_schedule_source(void)
-{
-	static uint8_t buf[FZ_INPUT_MAX];
-	static struct fz_program p, q;
-	struct fz_options o = { .mutator = true };
-	unsigned seen[SIM_SCHED_COUNT] = { 0 }, legacy_pct = 0, legacy_moved = 0;
-
-	for (unsigned legacy = 0; legacy < 2; legacy++) {
-		parse_or_fail("format 2\ntarget mmu\nhost 32\nmemory tso\nschedule bytes\ncpus 2\n"
-			      "op cpu0 access slot0 a=0x00 b=0x01\n"
-			      "op cpu1 invalidate slot0 a=0x00 b=0x01\n",
-			      &p);
-		if (legacy)
-			p.version = FZ_FORMAT_LEGACY;
-		for (unsigned i = 0; i < 3000; i++) {
-			size_t n = fz_encode(&p, buf, sizeof(buf));
-
-			n = fz_mutate(FZ_TARGET_MMU, &o, buf, n, sizeof(buf), i);
-			fz_decode(FZ_TARGET_MMU, buf, n, &q);
-			if (q.sched_kind == p.sched_kind)
-				continue;
-			if (legacy) {
-				legacy_moved++;
-				legacy_pct += q.sched_kind == SIM_SCHED_PCT;
-				continue;
-			}
-			seen[q.sched_kind]++;
-			CHECK_EQ_U64(q.ops_count, p.ops_count);
-		}
-	}
-	CHECK(seen[SIM_SCHED_PREEMPT] > 0);
-	CHECK(seen[SIM_SCHED_PCT] > 0);
-	CHECK(legacy_moved > 0);
-	CHECK_EQ_U64(legacy_pct, 0);
 }
 
 static bool op_in(const struct fz_op *op, const struct fz_program *p, uint32_t cpus)
@@ -348,7 +305,6 @@ static void two_holds_find_no_clear_count_where_one_hold_does_not(void)
 
 TEST_MAIN(TEST(every_mutation_fits_and_is_a_canonical_program),
 	  TEST(crossover_is_canonical_and_mixes_operations_and_configuration),
-	  TEST(mutation_moves_a_program_to_every_schedule_source),
 	  TEST(a_steered_runs_choices_replay_it),
 	  TEST(one_steered_preemption_finds_set_spte_low_first_and_nothing_on_faithful),
 	  TEST(two_holds_find_no_clear_count_where_one_hold_does_not))
