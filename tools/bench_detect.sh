@@ -8,7 +8,11 @@
 #
 # Engines:
 #   libfuzzer  the harness under libFuzzer (ASan + UBSan), from the seed
-#              corpus (--from seeds) or an empty one (--from empty), with
+#              corpus (--from seeds), an empty one (--from empty) or corpus
+#              directories (--from DIR[,DIR...]: run i starts from a copy of
+#              the ((i - 1) mod k)-th, such as the corpora of earlier
+#              campaigns on the faithful model: how fast a carried corpus
+#              catches a regression), with
 #              the interleaving feedback on or off (--feedback) and the
 #              structure-aware mutator on or off (--mutator)
 #   random     the same harness on uniformly random inputs, no feedback
@@ -64,7 +68,24 @@ bench_detect() {
 	libfuzzer | random | stress) engines=$engine ;;
 	*) die "--engine must be libfuzzer, random, stress or all" ;;
 	esac
-	case "$from" in seeds | empty) ;; *) die "--from must be seeds or empty" ;; esac
+	local from_dirs=() from_label="the $from" d abs
+	case "$from" in
+	seeds | empty) ;;
+	*)
+		local parts=()
+		[[ "$from" != *, ]] || die "--from: an empty directory name in '$from'"
+		IFS=, read -r -a parts <<<"$from"
+		for d in "${parts[@]}"; do
+			[ -n "$d" ] || die "--from: an empty directory name in '$from'"
+			abs=$(cd "$CALLER" && cd -- "$d" 2>/dev/null && pwd) ||
+				die "--from must be seeds, empty or corpus directories: no directory '$d'"
+			[ -n "$(ls -A -- "$abs")" ] || die "--from $d: the directory is empty"
+			from_dirs+=("$abs")
+		done
+		[ ${#from_dirs[@]} -gt 0 ] || die "--from must be seeds, empty or corpus directories"
+		from_label="${#from_dirs[@]} corpus director$([ ${#from_dirs[@]} -eq 1 ] && echo y || echo ies)"
+		;;
+	esac
 	case "$feedback" in on | off) ;; *) die "--feedback must be on or off" ;; esac
 	case "$mutator" in on | off) ;; *) die "--mutator must be on or off" ;; esac
 	case "$mm" in "" | sc | tso | relaxed) ;; *) die "--mm must be sc, tso or relaxed" ;; esac
@@ -129,8 +150,8 @@ bench_detect() {
 	# Mutants the target cannot express get n/a rows, not runs.
 	local expressible
 	expressible=$(cli mutants --target "$target") || exit 2
-	say "$target: $runs runs of at most ${time}s per mutant and engine ($engines), libFuzzer from the $from, on CPU ${cores[*]}; results in $(show "$out")"
-	echo "engine,mutant,run,detected,seconds,execs" >"$out/detect.csv"
+	say "$target: $runs runs of at most ${time}s per mutant and engine ($engines), libFuzzer from $from_label, on CPU ${cores[*]}; results in $(show "$out")"
+	echo "engine,mutant,run,detected,seconds,execs,phase" >"$out/detect.csv"
 	# Runs go one per CPU of --cpu at a time, each pinned to its CPU; their
 	# lines are collected in the order of the runs.  stress runs use every
 	# CPU (a writer and a reader in parallel), so they run alone.
@@ -141,11 +162,11 @@ bench_detect() {
 			for i in $(seq 1 "$runs"); do
 				n=$((n + 1))
 				if [ -n "${proto_so[$m]:-}" ] && [ "$e" = stress ]; then
-					echo "$e,$m,$i,na,," >"$lines/$n"
+					echo "$e,$m,$i,na,,," >"$lines/$n"
 					continue
 				fi
 				if [ -z "${proto_so[$m]:-}" ] && ! echo "$expressible" | grep -qx -- "$m"; then
-					echo "$e,$m,$i,na,," >"$lines/$n"
+					echo "$e,$m,$i,na,,," >"$lines/$n"
 					continue
 				fi
 				if [ "$e" = stress ]; then
@@ -188,7 +209,7 @@ bench_detect() {
 
 # One run on CPU $4: prints its CSV line.  Uses target, time, from, snap.
 bench_detect_run() {
-	local e=$1 m=$2 i=$3 core=$4 dir start end log secs execs found=0
+	local e=$1 m=$2 i=$3 core=$4 dir start end log secs execs found=0 phase=""
 	# A plugged protocol runs on the faithful model with its primitives.
 	if [ -n "${proto_so[$m]:-}" ]; then
 		export SPTERACE_PROTOCOL=${proto_so[$m]}
@@ -200,12 +221,18 @@ bench_detect_run() {
 	mkdir "$dir/corpus" "$dir/art"
 	case "$e" in
 	libfuzzer)
-		[ "$from" = seeds ] && cp corpus/"$target"/* "$dir/corpus/"
+		if [ "$from" = seeds ]; then
+			cp corpus/"$target"/* "$dir/corpus/"
+		elif [ ${#from_dirs[@]} -gt 0 ]; then
+			cp -- "${from_dirs[$(((i - 1) % ${#from_dirs[@]}))]}"/* "$dir/corpus/"
+		fi
 		start=$(date +%s.%N)
 		log=$(taskset -c "$core" "$snap/libfuzzer" --mutant="$m" --feedback="$feedback" --mutator="$mutator" -seed="$i" \
 			-max_total_time="$time" -artifact_prefix="$dir/art/" "$dir/corpus" 2>&1)
 		end=$(date +%s.%N)
 		ls "$dir"/art/crash-* >/dev/null 2>&1 && found=1
+		# Before INITED: an input of the starting corpus diverged as it was loaded.
+		[ $found -eq 1 ] && phase=fuzz && ! echo "$log" | grep -qE '^#[0-9]+[[:space:]]+INITED' && phase=replay
 		secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
 		execs=$(echo "$log" | grep -o '^#[0-9]*' | tail -1 | tr -d '#')
 		;;
@@ -218,7 +245,7 @@ bench_detect_run() {
 				--artifact="$dir/art/crash" 2>&1)
 			if [ $? -eq 3 ]; then
 				rm -rf "$dir"
-				echo "$e,$m,$i,na,,"
+				echo "$e,$m,$i,na,,,"
 				return
 			fi
 		fi
@@ -234,11 +261,12 @@ bench_detect_run() {
 		;;
 	esac
 	rm -rf "$dir"
-	echo "$e,$2,$i,$found,${secs:-$time},${execs:-0}"
+	echo "$e,$2,$i,$found,${secs:-$time},${execs:-0},$phase"
 }
 
 # The Markdown table: per mutant and engine, the detection rate and the
-# median, minimum and maximum time and median executions of the detecting runs.
+# median, minimum and maximum time and median executions of the detecting
+# runs; then the mutants an input of the starting corpus exposed on replay.
 bench_detect_summary() {
 	local csv=$1 cap=$2
 	echo "| mutant | engine | detected | median s | min s | max s | median execs |"
@@ -267,6 +295,16 @@ bench_detect_summary() {
 				"$(echo "$det" | cut -d, -f6 | median)"
 		done
 	done
+	# Detections by an input of the starting corpus, before any fuzzing.
+	local replayed
+	replayed=$(tail -n +2 "$csv" | awk -F, '$7 == "replay" {
+		if (!($2 in n)) order[++k] = $2
+		n[$2]++
+	} END { for (i = 1; i <= k; i++) printf "%s%s (%d)", i > 1 ? ", " : "", order[i], n[order[i]] }')
+	if [ -n "$replayed" ]; then
+		echo
+		echo "Found while libFuzzer replayed the starting corpus, before any mutation (runs): $replayed."
+	fi
 }
 
 # detect.png: median seconds to detection per mutant and engine, log scale;
