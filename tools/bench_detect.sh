@@ -73,16 +73,15 @@ bench_detect() {
 	seeds | empty) ;;
 	*)
 		local parts=()
-		[[ "$from" != *, ]] || die "--from: an empty directory name in '$from'"
+		# Leading, doubled and trailing commas (read drops a trailing empty field).
+		[[ ! "$from" =~ (^|,)(,|$) ]] || die "--from: an empty directory name in '$from'"
 		IFS=, read -r -a parts <<<"$from"
 		for d in "${parts[@]}"; do
-			[ -n "$d" ] || die "--from: an empty directory name in '$from'"
 			abs=$(cd "$CALLER" && cd -- "$d" 2>/dev/null && pwd) ||
 				die "--from must be seeds, empty or corpus directories: no directory '$d'"
 			[ -n "$(ls -A -- "$abs")" ] || die "--from $d: the directory is empty"
 			from_dirs+=("$abs")
 		done
-		[ ${#from_dirs[@]} -gt 0 ] || die "--from must be seeds, empty or corpus directories"
 		from_label="${#from_dirs[@]} corpus director$([ ${#from_dirs[@]} -eq 1 ] && echo y || echo ies)"
 		;;
 	esac
@@ -207,7 +206,7 @@ bench_detect() {
 	bench_detect_plot "$out" "$time" && echo "plot: $(show "$out")/detect.png"
 }
 
-# One run on CPU $4: prints its CSV line.  Uses target, time, from, snap.
+# One run on CPU $4: prints its CSV line.  Uses target, time, from, from_dirs, snap.
 bench_detect_run() {
 	local e=$1 m=$2 i=$3 core=$4 dir start end log secs execs found=0 phase=""
 	# A plugged protocol runs on the faithful model with its primitives.
