@@ -299,7 +299,7 @@ bench_detect_summary() {
 	replayed=$(tail -n +2 "$csv" | awk -F, '$7 == "replay" {
 		if (!($2 in n)) order[++k] = $2
 		n[$2]++
-	} END { for (i = 1; i <= k; i++) printf "%s%s (%d)", i > 1 ? ", " : "", order[i], n[order[i]] }')
+	} END { for (i = 1; i <= k; i++) printf "%s%s (%d)", (i > 1 ? ", " : ""), order[i], n[order[i]] }')
 	if [ -n "$replayed" ]; then
 		echo
 		echo "Found while libFuzzer replayed the starting corpus, before any mutation (runs): $replayed."
