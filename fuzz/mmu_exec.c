@@ -32,7 +32,9 @@
  *     and has not invalidated it yet: "stale"), and through a host frame
  *     the host has not taken away (MMU notifiers);
  *   - dirty logging: every page written after logging began is in a
- *     get_dirty_log result or still set in the bitmap;
+ *     get_dirty_log result or still set in the bitmap, or owed to the next
+ *     get_dirty_log while a fast page fault that made it writable has not
+ *     marked it yet;
  *   - whenever mmu_lock is free between operations: the structural
  *     invariants (mmu/check.c) and every shadow translation of the window
  *     of every vCPU against the reference and the host mapping.
@@ -135,6 +137,7 @@ struct mmu_world {
 	/* written[g] == run: gfn g was written (stamped, so nothing to clear per run). */
 	uint32_t written[MMU_DIRTY_BITMAP_WORDS * 32];
 	uint32_t written_op[MMU_DIRTY_BITMAP_WORDS * 32];
+	uint64_t written_step[MMU_DIRTY_BITMAP_WORDS * 32];
 	/*
 	 * D2 (format 2): host frames the guest wrote through a shadow mapping
 	 * (and the first operation that did), and the kvm_set_pfn_dirty calls
@@ -1009,6 +1012,7 @@ static bool access_done(uint32_t cpu, uint64_t gva, uint32_t access, uint64_t pf
 	if (W->dirty_log_active && gfn < MMU_DIRTY_BITMAP_WORDS * 32) {
 		W->written[gfn] = W->run;
 		W->written_op[gfn] = W->cur_op[cpu];
+		W->written_step[gfn] = sim_last_step(W->sim);
 	}
 	if (is_gpte_write) {
 		sim_addr a;
@@ -1326,7 +1330,12 @@ static void host_set_pte(uint64_t gfn, uint64_t new_pfn)
 	}
 }
 
-/* Dirty logging: every page written since logging began is reported or still set. */
+/*
+ * Dirty logging: every page written since logging began is reported or
+ * still set, or (fast page faults) about to be set: a write through an
+ * spte that a fast page fault made writable before marking the page stays
+ * owed, so the next get_dirty_log must report it (mmu_fast_pf_mark_pending).
+ */
 static bool check_dirty_log(uint32_t cpu, const uint32_t *reported)
 {
 	for (uint32_t g = 0; g < MMU_DIRTY_BITMAP_WORDS * 32; g++) {
@@ -1340,7 +1349,7 @@ static bool check_dirty_log(uint32_t cpu, const uint32_t *reported)
 			W->written[g] = 0;
 			continue;
 		}
-		if (!set)
+		if (!set && !mmu_fast_pf_mark_pending(&W->kvm, g, W->written_step[g]))
 			return diverge("dirty-log", cpu, "gfn %llx was written (by operation %llu) but "
 				       "get_dirty_log did not report it and its bit is clear", g,
 				       W->written_op[g]);

@@ -281,6 +281,16 @@ struct kvm {
 	 */
 	uint64_t prefetched_in_invalidation[8];
 	uint32_t prefetched_in_invalidation_count;
+	/*
+	 * Checker bookkeeping too: per vCPU, the gfn (+ 1; 0: none) of a fast
+	 * page fault whose cmpxchg64 made an spte writable at step
+	 * fast_pf_unmarked_step and whose mark_page_dirty has not run yet.
+	 * 3.11 marks the page after the spte is writable (set_spte marks it
+	 * before), so another vCPU's write in that window is reported by the
+	 * next get_dirty_log, not the one that returns in it.
+	 */
+	uint64_t fast_pf_unmarked_gfn1[MMU_VCPUS_MAX];
+	uint64_t fast_pf_unmarked_step[MMU_VCPUS_MAX];
 	/* Step of each vCPU's walk_shadow_page_lockless_begin mode store (for checks). */
 	uint64_t lockless_begin_step[MMU_VCPUS_MAX];
 	/* Counters: private to the lock holder or to one CPU, never shared. */
@@ -301,6 +311,11 @@ void mmu_init(struct kvm *kvm, struct sim *sim, enum mmu_host_width width,
 void mmu_set_knobs(struct kvm *kvm, bool narrow_count, bool force_slow);
 /* Did a prefetch map pfn while an invalidation was in progress (bookkeeping above)? */
 bool mmu_prefetched_in_invalidation(const struct kvm *kvm, uint64_t pfn);
+/*
+ * Is a fast page fault between making an spte for gfn writable (at or
+ * before step `since`) and marking gfn dirty (bookkeeping above)?
+ */
+bool mmu_fast_pf_mark_pending(const struct kvm *kvm, uint64_t gfn, uint64_t since);
 
 static inline sim_addr mmu_sptep(uint32_t sp, uint32_t index)
 {

@@ -1523,8 +1523,12 @@ static bool __fast_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm
 		uint64_t gfn = walked_gfn ? *walked_gfn
 					  : kvm_mmu_page_get_gfn(sh, spi, sptep_index(sptep));
 
-		if (fast_pf_cmpxchg_w(kvm, sptep, spte))
+		if (fast_pf_cmpxchg_w(kvm, sptep, spte)) {
+			kvm->fast_pf_unmarked_gfn1[vm->vcpu_id] = gfn + 1;
+			kvm->fast_pf_unmarked_step[vm->vcpu_id] = sim_last_step(kvm->sim);
 			mark_page_dirty(kvm, g, gfn);
+			kvm->fast_pf_unmarked_gfn1[vm->vcpu_id] = 0;
+		}
 		ret = true;
 	}
 exit:

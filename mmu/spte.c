@@ -260,6 +260,14 @@ bool mmu_prefetched_in_invalidation(const struct kvm *kvm, uint64_t pfn)
 	return false;
 }
 
+bool mmu_fast_pf_mark_pending(const struct kvm *kvm, uint64_t gfn, uint64_t since)
+{
+	for (uint32_t v = 0; v < kvm->nr_vcpus && v < MMU_VCPUS_MAX; v++)
+		if (kvm->fast_pf_unmarked_gfn1[v] == gfn + 1 && kvm->fast_pf_unmarked_step[v] <= since)
+			return true;
+	return false;
+}
+
 void mmu_set_knobs(struct kvm *kvm, bool narrow_count, bool force_slow)
 {
 	bool u8 = kvm->mutant == MMU_MUTANT_COUNT_WRAP;
