@@ -55,6 +55,17 @@ static void afl_publish_feedback(void)
 }
 #endif
 
+/* An --on-off option's value: absent or empty is on; anything else exits 2. */
+static bool on_off(const char *name, const char *value)
+{
+	if (!value || !*value || strcmp(value, "on") == 0)
+		return true;
+	if (strcmp(value, "off") == 0)
+		return false;
+	fprintf(stderr, "spterace: --%s must be on or off, not '%s'\n", name, value);
+	exit(2);
+}
+
 void fz_harness_init(int *argc, char ***argv, struct fz_options *out)
 {
 	const char *mutant = getenv("SPTERACE_MUTANT");
@@ -119,18 +130,11 @@ void fz_harness_init(int *argc, char ***argv, struct fz_options *out)
 			exit(2);
 		}
 	}
-	if (!feedback || strcmp(feedback, "on") == 0) {
+	if (on_off("feedback", feedback)) {
 		out->feedback = fz_feedback_counters;
 		out->feedback_size = FZ_FEEDBACK_SIZE;
-	} else if (strcmp(feedback, "off") != 0) {
-		fprintf(stderr, "spterace: --feedback must be on or off, not '%s'\n", feedback);
-		exit(2);
 	}
-	out->mutator = !mutator || !*mutator || strcmp(mutator, "on") == 0;
-	if (mutator && *mutator && !out->mutator && strcmp(mutator, "off") != 0) {
-		fprintf(stderr, "spterace: --mutator must be on or off, not '%s'\n", mutator);
-		exit(2);
-	}
+	out->mutator = on_off("mutator", mutator);
 	if (mutant && *mutant) {
 		out->mutant = mmu_mutant_by_name(mutant);
 		if (out->mutant == MMU_MUTANT_COUNT) {
