@@ -28,6 +28,9 @@
 # Each run is pinned to one CPU (--cpu) and capped at --time seconds.  The
 # raw results go to DIR/detect.csv (one line per run), the summary to
 # DIR/detect.md (also printed) and a plot to DIR/detect.png (gnuplot).
+# Until every run is done, each finished run's line is in DIR/runs/N (N:
+# the run's place in the order of detect.csv; empty while it runs), so a
+# benchmark stopped early keeps what it measured.
 
 bench_detect() {
 	local runs=5 time=120 only="" target=spte core=0 engine=all from=seeds out="" feedback=on protos=""
@@ -152,10 +155,11 @@ bench_detect() {
 	say "$target: $runs runs of at most ${time}s per mutant and engine ($engines), libFuzzer from $from_label, on CPU ${cores[*]}; results in $(show "$out")"
 	echo "engine,mutant,run,detected,seconds,execs,phase" >"$out/detect.csv"
 	# Runs go one per CPU of --cpu at a time, each pinned to its CPU; their
-	# lines are collected in the order of the runs.  stress runs use every
+	# lines (DIR/runs/N) are collected in the order of the runs.  stress runs use every
 	# CPU (a writer and a reader in parallel), so they run alone.
 	local m e i n=0 busy=() lines
-	lines=$(mktemp -d)
+	lines=$out/runs
+	mkdir -p "$lines"
 	for m in $mutants; do
 		for e in $engines; do
 			for i in $(seq 1 "$runs"); do
