@@ -155,8 +155,9 @@ bench_detect() {
 	say "$target: $runs runs of at most ${time}s per mutant and engine ($engines), libFuzzer from $from_label, on CPU ${cores[*]}; results in $(show "$out")"
 	echo "engine,mutant,run,detected,seconds,execs,phase" >"$out/detect.csv"
 	# Runs go one per CPU of --cpu at a time, each pinned to its CPU; their
-	# lines (DIR/runs/N) are collected in the order of the runs.  stress runs use every
-	# CPU (a writer and a reader in parallel), so they run alone.
+	# lines (DIR/runs/N) are collected in the order of the runs.  stress
+	# runs use every CPU (a writer and a reader in parallel), so they run
+	# alone.
 	local m e i n=0 busy=() lines
 	lines=$out/runs
 	mkdir -p "$lines"
