@@ -10,13 +10,8 @@
 # Usage: bench_detect_options_test.sh BENCH_DETECT_SH
 set -u
 bench_sh=$(readlink -f "$1")
-tmp=${TEST_TMPDIR:-$(mktemp -d)}
-tmp=$(readlink -f "$tmp")
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
+# shellcheck source=tools/test_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/test_lib.sh"
 
 # What the launcher (./spterace) provides to tools/bench_detect.sh.
 die() { echo "spterace: $*" >&2; exit 2; }

@@ -21,13 +21,8 @@ set -u
 cli=$(readlink -f "$1")
 campaign_sh=$(readlink -f "$2")
 shift 2
-tmp=${TEST_TMPDIR:-$(mktemp -d)}
-tmp=$(readlink -f "$tmp")
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
+# shellcheck source=tools/test_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/test_lib.sh"
 check() { # NAME CONDITION...
 	local name=$1
 	shift

@@ -13,12 +13,8 @@
 set -u
 bin=$1
 shift
-tmp=${TEST_TMPDIR:-$(mktemp -d)}
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
+# shellcheck source=tools/test_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/test_lib.sh"
 
 # expect_error NAME STATUS PATTERN CMD...: exit STATUS, one stderr line matching PATTERN.
 expect_error() {

@@ -16,13 +16,8 @@
 set -u
 bin=$1
 shift
-tmp=${TEST_TMPDIR:-$(mktemp -d)}
-mkdir -p "$tmp"
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
+# shellcheck source=tools/test_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/test_lib.sh"
 
 # expect_error NAME PATTERN CMD...: exit 2, one stderr line matching PATTERN, nothing on stdout.
 expect_error() {

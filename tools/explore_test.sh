@@ -17,13 +17,8 @@
 set -u
 bin=$1
 shift
-tmp=${TEST_TMPDIR:-$(mktemp -d)}
-mkdir -p "$tmp"
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
+# shellcheck source=tools/test_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/test_lib.sh"
 
 scenarios=()
 for f in "$@"; do

@@ -36,14 +36,10 @@ else
 	tree=$(cd "$(dirname "$0")/.." && pwd)
 fi
 [ -f "$tree/tools/oss-fuzz/build.sh" ] || { echo "no tools/oss-fuzz/build.sh under $tree"; exit 1; }
-tmp=${TEST_TMPDIR:-$(mktemp -d)}
+# shellcheck source=tools/test_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/test_lib.sh"
 runs=${SPTERACE_CHECK_RUNS:-2000}
 afl_secs=${SPTERACE_CHECK_AFL_SECONDS:-3}
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
 need() { command -v "$1" >/dev/null || { echo "FAIL $1 is missing (./spterace test installs it)"; exit 1; }; }
 for t in clang-14 clang++-14 afl-clang-fast afl-clang-fast++ afl-fuzz objdump python3; do need "$t"; done
 [ -f /usr/lib/afl/libAFLDriver.a ] || { echo "FAIL /usr/lib/afl/libAFLDriver.a is missing (afl++)"; exit 1; }
