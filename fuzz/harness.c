@@ -72,6 +72,7 @@ void fz_harness_init(int *argc, char ***argv, struct fz_options *out)
 	const char *strict = getenv("SPTERACE_STRICT");
 	const char *feedback = getenv("SPTERACE_FEEDBACK");
 	const char *mutator = getenv("SPTERACE_MUTATOR");
+	const char *near = getenv("SPTERACE_NEAR_MISSES");
 	const char *protocol = getenv("SPTERACE_PROTOCOL");
 	/* --mm, --sched and --knobs, or SPTERACE_MM, _SCHED and _KNOBS. */
 	const char *mm = getenv("SPTERACE_MM"), *sched = getenv("SPTERACE_SCHED");
@@ -103,6 +104,8 @@ void fz_harness_init(int *argc, char ***argv, struct fz_options *out)
 			feedback = arg + 11;
 		else if (strncmp(arg, "--mutator=", 10) == 0)
 			mutator = arg + 10;
+		else if (strncmp(arg, "--near-misses=", 14) == 0)
+			near = arg + 14;
 		else if (strncmp(arg, "--report-known=", 15) == 0)
 			out->report_class = arg + 15;
 		else if (strncmp(arg, "--mm=", 5) == 0)
@@ -135,6 +138,7 @@ void fz_harness_init(int *argc, char ***argv, struct fz_options *out)
 		out->feedback_size = FZ_FEEDBACK_SIZE;
 	}
 	out->mutator = on_off("mutator", mutator);
+	out->near_misses = on_off("near-misses", near);
 	if (mutant && *mutant) {
 		out->mutant = mmu_mutant_by_name(mutant);
 		if (out->mutant == MMU_MUTANT_COUNT) {
@@ -160,8 +164,14 @@ void fz_harness_one(enum fz_target target, const struct fz_options *o, const uin
 	}
 	fz_decode(target, data, size, &prog);
 	fz_exec_run(harness_exec, &prog, o, &res);   /* it applies --mm, --sched, --knobs */
+#ifndef __AFL_COMPILER
+	/*
+	 * AFL++ mutates in afl-fuzz's process, not this one (its driver has
+	 * an LLVMFuzzerMutate of its own): nothing here would use the notes.
+	 */
 	if (o->mutator)
-		fz_mutator_note(data, size, fz_exec_sim(harness_exec));
+		fz_mutator_note(o, data, size, fz_exec_sim(harness_exec), &res);
+#endif
 #ifdef __AFL_COMPILER
 	afl_publish_feedback();
 #endif

@@ -42,9 +42,11 @@ size_t fz_crossover(enum fz_target target, const struct fz_options *o, const uin
 		    unsigned int seed);
 /*
  * Tell the mutator what the run of data just done on sim offers (its
- * steering points), so that mutating that input later needs no run.
+ * steering points), so that mutating that input later needs no run, and
+ * (o->near_misses) whether res was a near miss to mutate again.
  */
-void fz_mutator_note(const uint8_t *data, size_t size, struct sim *sim);
+void fz_mutator_note(const struct fz_options *o, const uint8_t *data, size_t size,
+		     struct sim *sim, const struct fz_result *res);
 /* Run one input; abort() with the report on a divergence. */
 void fz_harness_one(enum fz_target target, const struct fz_options *o, const uint8_t *data,
 		    size_t size);

@@ -135,12 +135,64 @@ static struct mut_facts *mut_record(uint64_t key, struct sim *sim)
 	return f;
 }
 
-void fz_mutator_note(const uint8_t *data, size_t size, struct sim *sim)
+/*
+ * Near misses: inputs whose run had a guard of the protocol fire (a
+ * lockless read that retried, a fast page fault's cmpxchg64 inside a
+ * locked update's window, a remote request that found a lockless walker:
+ * struct fz_result's near_misses), whether or not they reached new
+ * coverage -- most do not, and libFuzzer keeps only those that do.  A
+ * guard that fired means the schedule hit the window the guard is for,
+ * and a mutant that weakens the guard turns runs a shift away into
+ * divergences: one-byte variants of the schedule of an input whose read
+ * retried diverge under no-clear-count about once in 700, those of an
+ * input without a retry never (docs/results.md).  So a quarter of the
+ * structure-aware mutations start from one of the last NEAR_MAX distinct
+ * near misses instead of the input the engine picked.  Only libFuzzer
+ * runs the harness in the mutator's process; under AFL++ the pool stays
+ * empty.
+ */
+#define NEAR_MAX 64
+
+static struct {
+	uint64_t key;
+	size_t size;
+	uint8_t data[FZ_INPUT_MAX];
+} near_pool[NEAR_MAX];
+static uint32_t near_count, near_next;
+
+/*
+ * Not instrumented: its branches depend on what earlier inputs left in the
+ * pool, so as coverage they would make one input's run look different
+ * each time.
+ */
+__attribute__((no_sanitize("coverage")))
+static void near_add(const uint8_t *data, size_t size, uint64_t key)
 {
+	if (size > FZ_INPUT_MAX)
+		return;
+	for (uint32_t i = 0; i < near_count; i++)
+		if (near_pool[i].key == key)
+			return;
+	near_pool[near_next].key = key;
+	near_pool[near_next].size = size;
+	memcpy(near_pool[near_next].data, data, size);
+	near_next = (near_next + 1) % NEAR_MAX;
+	if (near_count < NEAR_MAX)
+		near_count++;
+}
+
+void fz_mutator_note(const struct fz_options *o, const uint8_t *data, size_t size,
+		     struct sim *sim, const struct fz_result *res)
+{
+	uint64_t key;
+
 	/* Only libFuzzer runs this mutator in the harness's own process. */
 	if (!LLVMFuzzerMutate)
 		return;
-	mut_record(bytes_hash(data, size), sim);
+	key = bytes_hash(data, size);
+	mut_record(key, sim);
+	if (o->near_misses && res->near_misses && !res->divergence)
+		near_add(data, size, key);
 }
 
 static const struct mut_facts *mut_learn(const struct fz_program *p, const struct fz_options *o,
@@ -420,6 +472,15 @@ size_t fz_mutate(enum fz_target target, const struct fz_options *o, uint8_t *dat
 
 	if (!o->mutator || (rng_below(&r, 3) == 0 && LLVMFuzzerMutate))
 		return mutate_bytes(data, size, max_size);
+	if (o->near_misses && near_count && rng_below(&r, 4) == 0) {
+		uint32_t i = rng_below(&r, near_count);
+
+		if (near_pool[i].size <= max_size) {
+			memcpy(data, near_pool[i].data, near_pool[i].size);
+			size = near_pool[i].size;
+			key = near_pool[i].key;
+		}
+	}
 	fz_decode(target, data, size, p);
 	eff = *p;
 	fz_program_apply(&eff, o);

@@ -211,6 +211,8 @@ struct fz_options {
 	bool bare;            /* bench speed's baseline: sim bare mode, no oracle, no checks */
 	/* harness: the structure-aware mutator (fuzz/mutator.c; --mutator=off: libFuzzer's only) */
 	bool mutator;
+	/* harness: the mutator starts a quarter of its mutations from near misses (--near-misses) */
+	bool near_misses;
 	const struct sim_steer *steer;   /* byte-stream runs: one steered preemption (sim.h) */
 };
 
@@ -229,6 +231,8 @@ struct fz_result {
 	char message[256];             /* mmu target: what disagreed with the reference */
 	struct orc_stats stats;
 	uint64_t retries;
+	/* Lockless read retries and other guards of the protocol that fired (mmu.h). */
+	uint64_t near_misses;
 };
 
 struct fz_exec;

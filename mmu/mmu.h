@@ -293,6 +293,18 @@ struct kvm {
 	uint64_t fast_pf_unmarked_step[MMU_VCPUS_MAX];
 	/* Step of each vCPU's walk_shadow_page_lockless_begin mode store (for checks). */
 	uint64_t lockless_begin_step[MMU_VCPUS_MAX];
+	/*
+	 * Fuzzing bookkeeping (no steps): the spte (+ 1; 0: none) the mmu_lock
+	 * holder is updating between its plain read and its write, and how
+	 * often a guard of the protocol fired -- a run that came within one
+	 * shift of a schedule the guard exists for (fuzz/mutator.c keeps such
+	 * runs): a fast page fault's cmpxchg64 landing in that update window
+	 * (what spte_has_volatile_bits guards), a remote request finding a
+	 * lockless walker (what walk_shadow_page_lockless_begin's mode store
+	 * and smp_mb are for).  Lockless read retries count as near misses too.
+	 */
+	sim_addr locked_update_sptep1;
+	uint64_t guards_fired;
 	/* Counters: private to the lock holder or to one CPU, never shared. */
 	uint64_t read_retries;
 	uint64_t pfn_dirty_marks, pfn_accessed_marks, page_dirty_marks;

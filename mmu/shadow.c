@@ -399,6 +399,8 @@ static bool make_all_cpus_request(struct kvm *kvm, unsigned req)
 		if (v == me)
 			continue;
 		mode = sim_cmpxchg32(s, MMU_ADDR_MODE + v, IN_GUEST_MODE, EXITING_GUEST_MODE);
+		if (mode == READING_SHADOW_PAGE_TABLES)
+			kvm->guards_fired++;
 		if (mode != OUTSIDE_GUEST_MODE &&
 		    (mode == IN_GUEST_MODE || kvm->mutant != MMU_MUTANT_REQUEST_SKIPS_WALKERS))
 			mask |= 1u << v;

@@ -783,9 +783,11 @@ bool mmu_spte_update(struct kvm *kvm, sim_addr sptep, uint64_t new_spte)
 	bool ret = false;
 
 	fn(kvm, MMU_FN_MMU_SPTE_UPDATE, sptep);
+	kvm->locked_update_sptep1 = sptep + 1;
 	old_spte = mmu_spte_read_locked(kvm, sptep);
 	assert(is_shadow_present_pte(kvm, new_spte));
 	if (!is_shadow_present_pte(kvm, old_spte)) {
+		kvm->locked_update_sptep1 = 0;
 		mmu_spte_set(kvm, sptep, new_spte);
 		return ret;
 	}
@@ -796,6 +798,7 @@ bool mmu_spte_update(struct kvm *kvm, sim_addr sptep, uint64_t new_spte)
 		__update_clear_spte_fast(kvm, sptep, new_spte);
 	else
 		old_spte = __update_clear_spte_slow(kvm, sptep, new_spte);
+	kvm->locked_update_sptep1 = 0;
 
 	if (is_writable_pte(old_spte) && !is_writable_pte(new_spte))
 		ret = true;
@@ -819,11 +822,13 @@ int mmu_spte_clear_track_bits(struct kvm *kvm, sim_addr sptep)
 	uint64_t old_spte;
 
 	fn(kvm, MMU_FN_MMU_SPTE_CLEAR_TRACK_BITS, sptep);
+	kvm->locked_update_sptep1 = sptep + 1;
 	old_spte = mmu_spte_read_locked(kvm, sptep);
 	if (!kvm->force_slow && !spte_has_volatile_bits(kvm, old_spte))
 		__update_clear_spte_fast(kvm, sptep, 0ull);
 	else
 		old_spte = __update_clear_spte_slow(kvm, sptep, 0ull);
+	kvm->locked_update_sptep1 = 0;
 	if (!is_shadow_present_pte(kvm, old_spte))
 		return 0;
 	if (old_spte & PT_ACCESSED_MASK)
@@ -980,6 +985,8 @@ bool fast_pf_cmpxchg_w(struct kvm *kvm, sim_addr sptep, uint64_t spte)
 	seen = sim_cmpxchg64(kvm->sim, sptep, spte, spte | PT_WRITABLE_MASK);
 	if (seen != spte)
 		return false;
+	if (kvm->locked_update_sptep1 == sptep + 1)
+		kvm->guards_fired++;
 	mmu_report_write_begin(kvm, sptep, spte | PT_WRITABLE_MASK);
 	mmu_report_write_end(kvm, sptep);
 	return true;

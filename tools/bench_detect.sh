@@ -34,7 +34,7 @@
 
 bench_detect() {
 	local runs=5 time=120 only="" target=spte core=0 engine=all from=seeds out="" feedback=on protos=""
-	local mm="" sched="" knobs="" mutator=on
+	local mm="" sched="" knobs="" mutator=on near=on
 	declare -A proto_so=()
 	while [ $# -gt 0 ]; do
 		case "$1" in
@@ -47,6 +47,7 @@ bench_detect() {
 		--from) [ $# -ge 2 ] || die "--from needs a value"; from=$2; shift 2 ;;
 		--feedback) [ $# -ge 2 ] || die "--feedback needs a value"; feedback=$2; shift 2 ;;
 		--mutator) [ $# -ge 2 ] || die "--mutator needs a value"; mutator=$2; shift 2 ;;
+		--near-misses) [ $# -ge 2 ] || die "--near-misses needs a value"; near=$2; shift 2 ;;
 		--out) [ $# -ge 2 ] || die "--out needs a value"; out=$2; shift 2 ;;
 		--protocol) [ $# -ge 2 ] || die "--protocol needs a file"; protos=$2; shift 2 ;;
 		--mm) [ $# -ge 2 ] || die "--mm needs a value"; mm=$2; shift 2 ;;
@@ -90,6 +91,7 @@ bench_detect() {
 	esac
 	case "$feedback" in on | off) ;; *) die "--feedback must be on or off" ;; esac
 	case "$mutator" in on | off) ;; *) die "--mutator must be on or off" ;; esac
+	case "$near" in on | off) ;; *) die "--near-misses must be on or off" ;; esac
 	case "$mm" in "" | sc | tso | relaxed) ;; *) die "--mm must be sc, tso or relaxed" ;; esac
 	[ "$mm" != relaxed ] || [ "$target" = spte ] || die "--mm relaxed is for the spte target only"
 	case "$sched" in "" | preempt | bytes | pct) ;; *) die "--sched must be preempt, bytes or pct" ;; esac
@@ -204,7 +206,7 @@ bench_detect() {
 	{
 		echo
 		echo "Machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), clang-14; one run per CPU at a time, on CPU ${cores[*]}."
-		echo "Command: ./spterace bench detect --target $target --runs $runs --time $time --engine $engine --from $from --feedback $feedback --mutator $mutator${mm:+ --mm $mm}${sched:+ --sched $sched}${knobs:+ --knobs $knobs}${only:+ --mutant $only}${protos:+ --protocol $protos}"
+		echo "Command: ./spterace bench detect --target $target --runs $runs --time $time --engine $engine --from $from --feedback $feedback --mutator $mutator --near-misses $near${mm:+ --mm $mm}${sched:+ --sched $sched}${knobs:+ --knobs $knobs}${only:+ --mutant $only}${protos:+ --protocol $protos}"
 		echo "Binary: commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ', with local changes')."
 	} >>"$out/detect.md"
 	cat "$out/detect.md"
@@ -231,7 +233,8 @@ bench_detect_run() {
 			cp -- "${from_dirs[$(((i - 1) % ${#from_dirs[@]}))]}"/* "$dir/corpus/"
 		fi
 		start=$(date +%s.%N)
-		log=$(taskset -c "$core" "$snap/libfuzzer" --mutant="$m" --feedback="$feedback" --mutator="$mutator" -seed="$i" \
+		log=$(taskset -c "$core" "$snap/libfuzzer" --mutant="$m" --feedback="$feedback" --mutator="$mutator" --near-misses="$near" \
+			-seed="$i" \
 			-max_total_time="$time" -artifact_prefix="$dir/art/" "$dir/corpus" 2>&1)
 		end=$(date +%s.%N)
 		ls "$dir"/art/crash-* >/dev/null 2>&1 && found=1
@@ -419,12 +422,14 @@ bench_results() {
 			local dmm dsched
 			dmm=$(sed -n 's/^Command: .*--mm \([a-z]*\).*/\1/p' "$d/detect.md")
 			dsched=$(sed -n 's/^Command: .*--sched \([a-z]*\).*/\1/p' "$d/detect.md")
-			local dknobs dmut
+			local dknobs dmut dnear
 			dknobs=$(sed -n 's/^Command: .*--knobs \([a-z,-]*\).*/\1/p' "$d/detect.md")
 			# Runs from before the structure-aware mutator had libFuzzer's only.
 			dmut=$(sed -n 's/^Command: .*--mutator \([a-z]*\).*/\1/p' "$d/detect.md")
+			# ... and none before the near-miss pool (--near-misses).
+			dnear=$(sed -n 's/^Command: .*--near-misses \([a-z]*\).*/\1/p' "$d/detect.md")
 			echo
-			echo "## Detection, ${t:-?} target, engines: ${e:-?}${fb:+, interleaving feedback $fb}, structure-aware mutator ${dmut:-off}${dsched:+, schedule $dsched}${dmm:+, memory $dmm}${dknobs:+, knobs $dknobs}"
+			echo "## Detection, ${t:-?} target, engines: ${e:-?}${fb:+, interleaving feedback $fb}, structure-aware mutator ${dmut:-off}${dnear:+, near misses $dnear}${dsched:+, schedule $dsched}${dmm:+, memory $dmm}${dknobs:+, knobs $dknobs}"
 			echo
 			cat "$d/detect.md"
 			if [ -e "$d/detect.png" ]; then

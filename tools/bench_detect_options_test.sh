@@ -68,6 +68,7 @@ rejects "a missing --from directory is rejected" "no directory '$tmp/none'" --fr
 rejects "an empty --from directory is rejected" "the directory is empty" --from "$tmp/empty"
 rejects "a --feedback that is not on or off is rejected" "--feedback must be on or off" --feedback yes
 rejects "a --mutator that is not on or off is rejected" "--mutator must be on or off" --mutator 1
+rejects "a --near-misses that is not on or off is rejected" "--near-misses must be on or off" --near-misses no
 rejects "an unknown memory model is rejected" "--mm must be sc, tso or relaxed" --mm arm
 rejects "the relaxed model on the mmu target is rejected" "for the spte target only" --target mmu --mm relaxed
 rejects "an unknown schedule source is rejected" "--sched must be" --sched random
@@ -76,6 +77,7 @@ rejects "an unknown knob is rejected" "--knobs is none or" --knobs narrow-count,
 accepts "the defaults reach the build"
 accepts "corpus directories reach the build" --from "$tmp/c1,$tmp/c2" --target mmu --runs 3 --time 60 --cpu 0
 accepts "seeds, schedule source and knobs reach the build" --from seeds --sched pct --knobs narrow-count,force-slow --mm tso
+accepts "the near-miss pool can be switched off" --near-misses off --mutator on
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
