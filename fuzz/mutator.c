@@ -148,8 +148,8 @@ static struct mut_facts *mut_record(uint64_t key, struct sim *sim)
  * input without a retry never (docs/results.md).  So a quarter of the
  * structure-aware mutations start from one of the last NEAR_MAX distinct
  * near misses instead of the input the engine picked.  Only libFuzzer
- * runs the harness in the mutator's process; under AFL++ the pool stays
- * empty.
+ * runs the harness in the mutator's process; under AFL++ (whose mutator
+ * runs in afl-fuzz) the pool stays empty.
  */
 #define NEAR_MAX 64
 
@@ -186,7 +186,7 @@ void fz_mutator_note(const struct fz_options *o, const uint8_t *data, size_t siz
 {
 	uint64_t key;
 
-	/* Only libFuzzer runs this mutator in the harness's own process. */
+	/* Without libFuzzer (the replay main) nothing mutates in this process. */
 	if (!LLVMFuzzerMutate)
 		return;
 	key = bytes_hash(data, size);
