@@ -315,7 +315,7 @@ void fz_exec_run(struct fz_exec *x, const struct fz_program *p, const struct fz_
 	out->steps = sim_steps(x->sim);
 	out->stats = x->orc.stats;
 	out->retries = x->kvm.read_retries;
-	out->near_misses = x->kvm.read_retries + x->kvm.guards_fired;
+	out->near_misses = mmu_near_misses(&x->kvm);
 }
 
 /* ---- classification ---- */

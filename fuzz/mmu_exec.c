@@ -1618,7 +1618,7 @@ void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_opt
 	out->steps = sim_steps(sim);
 	out->stats = W->orc.stats;
 	out->retries = W->kvm.read_retries;
-	out->near_misses = W->kvm.read_retries + W->kvm.guards_fired;
+	out->near_misses = mmu_near_misses(&W->kvm);
 	if (!out->divergence_class)
 		out->divergence_class = "-";
 }

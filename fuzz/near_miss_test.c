@@ -69,7 +69,7 @@ static unsigned from_noted(const struct fz_options *o, const struct fz_result *r
 	struct fz_result ran;
 	size_t nn = encode_text(near_text, near, sizeof(near), &p);
 	size_t on = encode_text(other_text, other, sizeof(other), &q);
-	uint32_t change_pte = q.ops[0].kind == p.ops[0].kind ? 0 : p.ops[0].kind;
+	uint32_t change_pte = p.ops[0].kind;
 	unsigned from = 0;
 
 	CHECK(x != NULL && nn > 0 && on > 0 && change_pte != q.ops[0].kind);
@@ -157,13 +157,12 @@ static void each_guard_counts_a_near_miss_on_the_faithful_model(void)
 			(unsigned long long)res.retries, (unsigned long long)res.near_misses);
 		CHECK(!res.divergence);
 		CHECK(res.near_misses > 0);
-	}
-	/* The first retries; the other two fire a guard that is not a retry. */
-	if (run_witness(guarded[0], &res))
-		CHECK(res.retries > 0);
-	for (size_t i = 1; i < 3; i++)
-		if (run_witness(guarded[i], &res))
+		/* The first retries; the others fire a guard that is not a retry. */
+		if (i == 0)
+			CHECK(res.retries > 0);
+		else
 			CHECK(res.near_misses > res.retries);
+	}
 	/* One CPU's operations at a time: no window, no guard. */
 	{
 		static struct fz_program p;

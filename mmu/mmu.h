@@ -310,6 +310,12 @@ struct kvm {
 	uint64_t pfn_dirty_marks, pfn_accessed_marks, page_dirty_marks;
 };
 
+/* Near misses of a run (fuzz/mutator.c): lockless read retries and other guards that fired. */
+static inline uint64_t mmu_near_misses(const struct kvm *kvm)
+{
+	return kvm->read_retries + kvm->guards_fired;
+}
+
 void mmu_init(struct kvm *kvm, struct sim *sim, enum mmu_host_width width,
 	      enum mmu_mutant mutant, const struct mmu_observer *obs, void *obs_ctx);
 

@@ -234,8 +234,7 @@ bench_detect_run() {
 		fi
 		start=$(date +%s.%N)
 		log=$(taskset -c "$core" "$snap/libfuzzer" --mutant="$m" --feedback="$feedback" --mutator="$mutator" --near-misses="$near" \
-			-seed="$i" \
-			-max_total_time="$time" -artifact_prefix="$dir/art/" "$dir/corpus" 2>&1)
+			-seed="$i" -max_total_time="$time" -artifact_prefix="$dir/art/" "$dir/corpus" 2>&1)
 		end=$(date +%s.%N)
 		ls "$dir"/art/crash-* >/dev/null 2>&1 && found=1
 		# Before INITED: an input of the starting corpus diverged as it was loaded.
