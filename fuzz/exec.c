@@ -316,6 +316,7 @@ void fz_exec_run(struct fz_exec *x, const struct fz_program *p, const struct fz_
 	out->stats = x->orc.stats;
 	out->retries = x->kvm.read_retries;
 	out->near_misses = mmu_near_misses(&x->kvm);
+	out->near_kinds = mmu_near_miss_kinds(&x->kvm);
 }
 
 /* ---- classification ---- */

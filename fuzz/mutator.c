@@ -136,49 +136,82 @@ static struct mut_facts *mut_record(uint64_t key, struct sim *sim)
 }
 
 /*
- * Near misses: inputs whose run had a guard of the protocol fire (a
- * lockless read that retried, a fast page fault's cmpxchg64 inside a
- * locked update's window, a remote request that found a lockless walker:
- * struct fz_result's near_misses), whether or not they reached new
- * coverage -- most do not, and libFuzzer keeps only those that do.  A
- * guard that fired means the schedule hit the window the guard is for,
- * and a mutant that weakens the guard turns runs a shift away into
- * divergences: one-byte variants of the schedule of an input whose read
- * retried diverge under no-clear-count about once in 700, those of an
- * input without a retry never (docs/results.md).  So a quarter of the
- * structure-aware mutations start from one of the last NEAR_MAX distinct
- * near misses instead of the input the engine picked.  Only libFuzzer
- * runs the harness in the mutator's process; under AFL++ (whose mutator
- * runs in afl-fuzz) the pool stays empty.
+ * Near misses: inputs whose run had a guard of the protocol fire (enum
+ * mmu_guard: a lockless read that retried, a fast page fault's cmpxchg64
+ * inside a locked update's window, a remote request that found a lockless
+ * walker or read its mode a few steps from its mode store, a gpte that
+ * changed under FNAME(fetch)), whether or not they reached new coverage --
+ * most do not, and libFuzzer keeps only those that do.  A guard that fired
+ * means the schedule hit the window the guard is for, and a mutant that
+ * weakens the guard turns runs a shift away into divergences: one-byte
+ * variants of the schedule of an input whose read retried diverge under
+ * no-clear-count about once in 700, those of an input without a retry
+ * never (docs/results.md).  So a quarter of the structure-aware mutations
+ * start from a near miss instead of the input the engine picked.
+ *
+ * Each guard has its own ring of the last NEAR_MAX distinct runs it fired
+ * in, and a mutation picks a ring first, each non-empty one alike: one pool
+ * for all let a guard that fires in most programs (a changed gpte) push out
+ * a rare one (a retry) and cost the mutants that need the rare one
+ * (docs/results.md).  Only libFuzzer runs the harness in the mutator's
+ * process; under AFL++ (whose mutator runs in afl-fuzz) the rings stay
+ * empty.
  */
-#define NEAR_MAX 64
+#define NEAR_MAX 32
 
-static struct {
+struct near_entry {
 	uint64_t key;
 	size_t size;
 	uint8_t data[FZ_INPUT_MAX];
-} near_pool[NEAR_MAX];
-static uint32_t near_count, near_next;
+};
+
+static struct near_ring {
+	uint32_t count, next;
+	struct near_entry e[NEAR_MAX];
+} near_rings[MMU_GUARD_NR];
 
 /*
  * Not instrumented: its branches depend on what earlier inputs left in the
- * pool, so as coverage they would make one input's run look different
+ * rings, so as coverage they would make one input's run look different
  * each time.
  */
 __attribute__((no_sanitize("coverage")))
-static void near_add(const uint8_t *data, size_t size, uint64_t key)
+static void near_add(struct near_ring *ring, const uint8_t *data, size_t size, uint64_t key)
 {
+	struct near_entry *e;
+
 	if (size > FZ_INPUT_MAX)
 		return;
-	for (uint32_t i = 0; i < near_count; i++)
-		if (near_pool[i].key == key)
+	for (uint32_t i = 0; i < ring->count; i++)
+		if (ring->e[i].key == key)
 			return;
-	near_pool[near_next].key = key;
-	near_pool[near_next].size = size;
-	memcpy(near_pool[near_next].data, data, size);
-	near_next = (near_next + 1) % NEAR_MAX;
-	if (near_count < NEAR_MAX)
-		near_count++;
+	e = &ring->e[ring->next];
+	e->key = key;
+	e->size = size;
+	memcpy(e->data, data, size);
+	ring->next = (ring->next + 1) % NEAR_MAX;
+	if (ring->count < NEAR_MAX)
+		ring->count++;
+}
+
+/* A near miss to start from, picked ring first (NULL: none yet). */
+__attribute__((no_sanitize("coverage")))
+static const struct near_entry *near_pick(uint64_t *r)
+{
+	uint32_t nonempty = 0, k;
+
+	for (uint32_t g = 0; g < MMU_GUARD_NR; g++)
+		nonempty += near_rings[g].count > 0;
+	if (!nonempty)
+		return NULL;
+	k = rng_below(r, nonempty);
+	for (uint32_t g = 0; g < MMU_GUARD_NR; g++) {
+		const struct near_ring *ring = &near_rings[g];
+
+		if (ring->count && k-- == 0)
+			return &ring->e[rng_below(r, ring->count)];
+	}
+	return NULL;
 }
 
 void fz_mutator_note(const struct fz_options *o, const uint8_t *data, size_t size,
@@ -191,8 +224,11 @@ void fz_mutator_note(const struct fz_options *o, const uint8_t *data, size_t siz
 		return;
 	key = bytes_hash(data, size);
 	mut_record(key, sim);
-	if (o->near_misses && res->near_misses && !res->divergence)
-		near_add(data, size, key);
+	if (!o->near_misses || res->divergence)
+		return;
+	for (uint32_t g = 0; g < MMU_GUARD_NR; g++)
+		if (res->near_kinds & 1u << g)
+			near_add(&near_rings[g], data, size, key);
 }
 
 static const struct mut_facts *mut_learn(const struct fz_program *p, const struct fz_options *o,
@@ -472,13 +508,13 @@ size_t fz_mutate(enum fz_target target, const struct fz_options *o, uint8_t *dat
 
 	if (!o->mutator || (rng_below(&r, 3) == 0 && LLVMFuzzerMutate))
 		return mutate_bytes(data, size, max_size);
-	if (o->near_misses && near_count && rng_below(&r, 4) == 0) {
-		uint32_t i = rng_below(&r, near_count);
+	if (o->near_misses && rng_below(&r, 4) == 0) {
+		const struct near_entry *e = near_pick(&r);
 
-		if (near_pool[i].size <= max_size) {
-			memcpy(data, near_pool[i].data, near_pool[i].size);
-			size = near_pool[i].size;
-			key = near_pool[i].key;
+		if (e && e->size <= max_size) {
+			memcpy(data, e->data, e->size);
+			size = e->size;
+			key = e->key;
 		}
 	}
 	fz_decode(target, data, size, p);

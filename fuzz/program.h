@@ -233,6 +233,7 @@ struct fz_result {
 	uint64_t retries;
 	/* Lockless read retries and other guards of the protocol that fired (mmu.h). */
 	uint64_t near_misses;
+	uint32_t near_kinds;           /* which guards fired: 1 << enum mmu_guard */
 };
 
 struct fz_exec;

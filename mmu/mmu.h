@@ -251,6 +251,34 @@ struct mmu_protocol {
 void mmu_set_protocol(const struct mmu_protocol *proto);
 const struct mmu_protocol *mmu_get_protocol(void);
 
+/*
+ * Guards of the protocol, counted when one fires on a run (struct kvm's
+ * guards; fuzzing bookkeeping that adds no steps).  A guard that fired means
+ * the schedule hit the window the guard exists for, and a mutant that
+ * weakens it turns schedules a shift away into divergences.
+ */
+enum mmu_guard {
+	/* A lockless read retried (counted in read_retries). */
+	MMU_GUARD_RETRY,
+	/* A fast page fault's cmpxchg64 landed inside a locked update's window
+	 * (what spte_has_volatile_bits guards). */
+	MMU_GUARD_UPDATE_WINDOW,
+	/* A remote request found a lockless walker (what the walker's mode
+	 * store is for). */
+	MMU_GUARD_WALKER_FOUND,
+	/* A remote request read a walker's mode within MMU_GUARD_CLOSE_STEPS
+	 * of the walker's mode store, before or after it (what the smp_mb
+	 * after that store is for: without it, the store can still sit in the
+	 * store buffer then). */
+	MMU_GUARD_WALKER_CLOSE,
+	/* FNAME(fetch)'s re-read found a gpte changed since the guest walk
+	 * (the gfn->pfn window fast_page_fault must stay out of on indirect
+	 * pages). */
+	MMU_GUARD_GPTE_CHANGED,
+	MMU_GUARD_NR
+};
+#define MMU_GUARD_CLOSE_STEPS 24
+
 struct kvm {
 	struct sim *sim;
 	const struct mmu_protocol *proto;   /* NULL: the built-in primitives */
@@ -295,25 +323,39 @@ struct kvm {
 	uint64_t lockless_begin_step[MMU_VCPUS_MAX];
 	/*
 	 * Fuzzing bookkeeping (no steps): the spte (+ 1; 0: none) the mmu_lock
-	 * holder is updating between its plain read and its write, and how
-	 * often a guard of the protocol fired -- a run that came within one
-	 * shift of a schedule the guard exists for (fuzz/mutator.c keeps such
-	 * runs): a fast page fault's cmpxchg64 landing in that update window
-	 * (what spte_has_volatile_bits guards), a remote request finding a
-	 * lockless walker (what walk_shadow_page_lockless_begin's mode store
-	 * and smp_mb are for).  Lockless read retries count as near misses too.
+	 * holder is updating between its plain read and its write; per vCPU, the
+	 * step (+ 1) at which a remote request last found it OUTSIDE_GUEST_MODE;
+	 * and how often each guard of the protocol fired (enum mmu_guard) -- a
+	 * run that came within one shift of a schedule the guard exists for
+	 * (fuzz/mutator.c keeps such runs).
 	 */
 	sim_addr locked_update_sptep1;
-	uint64_t guards_fired;
+	uint64_t mode_outside_seen_step1[MMU_VCPUS_MAX];
+	uint64_t guards[MMU_GUARD_NR];
 	/* Counters: private to the lock holder or to one CPU, never shared. */
 	uint64_t read_retries;
 	uint64_t pfn_dirty_marks, pfn_accessed_marks, page_dirty_marks;
 };
 
-/* Near misses of a run (fuzz/mutator.c): lockless read retries and other guards that fired. */
+/* The guards of a run that fired (1 << enum mmu_guard), for fuzz/mutator.c. */
+static inline uint32_t mmu_near_miss_kinds(const struct kvm *kvm)
+{
+	uint32_t kinds = kvm->read_retries ? 1u << MMU_GUARD_RETRY : 0;
+
+	for (uint32_t g = MMU_GUARD_RETRY + 1; g < MMU_GUARD_NR; g++)
+		if (kvm->guards[g])
+			kinds |= 1u << g;
+	return kinds;
+}
+
+/* How many times the guards of a run fired, lockless read retries included. */
 static inline uint64_t mmu_near_misses(const struct kvm *kvm)
 {
-	return kvm->read_retries + kvm->guards_fired;
+	uint64_t n = kvm->read_retries;
+
+	for (uint32_t g = MMU_GUARD_RETRY + 1; g < MMU_GUARD_NR; g++)
+		n += kvm->guards[g];
+	return n;
 }
 
 void mmu_init(struct kvm *kvm, struct sim *sim, enum mmu_host_width width,

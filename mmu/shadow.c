@@ -399,8 +399,13 @@ static bool make_all_cpus_request(struct kvm *kvm, unsigned req)
 		if (v == me)
 			continue;
 		mode = sim_cmpxchg32(s, MMU_ADDR_MODE + v, IN_GUEST_MODE, EXITING_GUEST_MODE);
-		if (mode == READING_SHADOW_PAGE_TABLES)
-			kvm->guards_fired++;
+		if (mode == READING_SHADOW_PAGE_TABLES) {
+			kvm->guards[MMU_GUARD_WALKER_FOUND]++;
+			if (sim_last_step(s) <= kvm->lockless_begin_step[v] + MMU_GUARD_CLOSE_STEPS)
+				kvm->guards[MMU_GUARD_WALKER_CLOSE]++;
+		} else if (mode == OUTSIDE_GUEST_MODE) {
+			kvm->mode_outside_seen_step1[v] = sim_last_step(s) + 1;
+		}
 		if (mode != OUTSIDE_GUEST_MODE &&
 		    (mode == IN_GUEST_MODE || kvm->mutant != MMU_MUTANT_REQUEST_SKIPS_WALKERS))
 			mask |= 1u << v;
@@ -2014,7 +2019,10 @@ static bool gpte_changed(struct kvm *kvm, struct kvm_guest *g, const struct kvm_
 	} else {
 		curr = guest_read_gpte(kvm, g, pte_gpa, bytes);
 	}
-	return curr != gw->ptes[level - 1];
+	if (curr == gw->ptes[level - 1])
+		return false;
+	kvm->guards[MMU_GUARD_GPTE_CHANGED]++;
+	return true;
 }
 
 /* Models: mmu.c: validate_direct_spte() */

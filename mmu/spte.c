@@ -943,6 +943,9 @@ void walk_shadow_page_lockless_begin(struct kvm *kvm, uint32_t vcpu)
 		sim_irq_disable(s);
 	sim_store32(s, MMU_ADDR_MODE + vcpu, READING_SHADOW_PAGE_TABLES);
 	kvm->lockless_begin_step[vcpu] = sim_last_step(s);
+	if (kvm->mode_outside_seen_step1[vcpu] &&
+	    kvm->lockless_begin_step[vcpu] < kvm->mode_outside_seen_step1[vcpu] + MMU_GUARD_CLOSE_STEPS)
+		kvm->guards[MMU_GUARD_WALKER_CLOSE]++;
 	if (kvm->mutant != MMU_MUTANT_LOCKLESS_BEGIN_NO_MB)
 		sim_smp_mb(s);
 }
@@ -986,7 +989,7 @@ bool fast_pf_cmpxchg_w(struct kvm *kvm, sim_addr sptep, uint64_t spte)
 	if (seen != spte)
 		return false;
 	if (kvm->locked_update_sptep1 == sptep + 1)
-		kvm->guards_fired++;
+		kvm->guards[MMU_GUARD_UPDATE_WINDOW]++;
 	mmu_report_write_begin(kvm, sptep, spte | PT_WRITABLE_MASK);
 	mmu_report_write_end(kvm, sptep);
 	return true;
