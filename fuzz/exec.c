@@ -316,7 +316,7 @@ void fz_exec_run(struct fz_exec *x, const struct fz_program *p, const struct fz_
 	out->stats = x->orc.stats;
 	out->retries = x->kvm.read_retries;
 	out->near_misses = mmu_near_misses(&x->kvm);
-	out->near_kinds = mmu_near_miss_kinds(&x->kvm);
+	mmu_guard_counts(&x->kvm, out->guards);
 }
 
 /* ---- classification ---- */
@@ -427,7 +427,7 @@ static const char *wrong_bits_text(uint32_t w, char *buf, size_t cap)
 void fz_report_print(FILE *f, const struct fz_program *p, const struct fz_options *o,
 		     const struct fz_result *r)
 {
-	char desc[160], wrong[128];
+	char desc[160], wrong[128], guards[160];
 
 	fprintf(f, "target: %s\nmutant: %s\nrun: %s after %" PRIu64 " steps, hash %016" PRIx64 "\n",
 		fz_target_name(p->target), mmu_mutant_info(o->mutant)->name,
@@ -437,6 +437,8 @@ void fz_report_print(FILE *f, const struct fz_program *p, const struct fz_option
 		   " retries\n",
 		r->stats.reads, r->stats.snapshots, r->stats.nonpresent, r->stats.blends,
 		r->retries);
+	fz_guards_text(r, guards, sizeof(guards));
+	fprintf(f, "guards fired (near misses): %s\n", guards);
 	if (!r->divergence) {
 		fprintf(f, "verdict: pass\n");
 		return;

@@ -227,7 +227,7 @@ void fz_mutator_note(const struct fz_options *o, const uint8_t *data, size_t siz
 	if (!o->near_misses || res->divergence)
 		return;
 	for (uint32_t g = 0; g < MMU_GUARD_NR; g++)
-		if (res->near_kinds & 1u << g)
+		if (res->guards[g])
 			near_add(&near_rings[g], data, size, key);
 }
 

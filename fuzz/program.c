@@ -572,3 +572,17 @@ void fz_knobs_names(uint8_t knobs, char *buf, size_t cap)
 	if (!len)
 		snprintf(buf, cap, "none");
 }
+
+void fz_guards_text(const struct fz_result *r, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (uint32_t g = 0; g < MMU_GUARD_NR; g++)
+		if (r->guards[g])
+			len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s%s %llu",
+						len ? ", " : "", mmu_guard_name(g),
+						(unsigned long long)r->guards[g]);
+	if (!len)
+		snprintf(buf, cap, "none");
+}

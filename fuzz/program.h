@@ -231,9 +231,9 @@ struct fz_result {
 	char message[256];             /* mmu target: what disagreed with the reference */
 	struct orc_stats stats;
 	uint64_t retries;
-	/* Lockless read retries and other guards of the protocol that fired (mmu.h). */
+	/* How often each guard of the protocol fired (mmu.h), and their sum. */
+	uint64_t guards[MMU_GUARD_NR];
 	uint64_t near_misses;
-	uint32_t near_kinds;           /* which guards fired: 1 << enum mmu_guard */
 };
 
 struct fz_exec;
@@ -254,6 +254,8 @@ bool fz_sched_by_name(const char *name, enum sim_sched_kind *out);
 bool fz_knobs_by_names(const char *list, uint8_t *out);   /* comma-separated */
 /* "narrow-count,force-slow" ... or "none". */
 void fz_knobs_names(uint8_t knobs, char *buf, size_t cap);
+/* "retry 1, walker-found 2" (the guards that fired, mmu.h) or "none". */
+void fz_guards_text(const struct fz_result *r, char *buf, size_t cap);
 /* The mmu target's executor (fuzz/mmu_exec.c), called by fz_exec_run. */
 void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_options *o,
 		struct fz_result *out);

@@ -266,10 +266,9 @@ enum mmu_guard {
 	/* A remote request found a lockless walker (what the walker's mode
 	 * store is for). */
 	MMU_GUARD_WALKER_FOUND,
-	/* A remote request read a walker's mode within MMU_GUARD_CLOSE_STEPS
-	 * of the walker's mode store, before or after it (what the smp_mb
-	 * after that store is for: without it, the store can still sit in the
-	 * store buffer then). */
+	/* ... within MMU_GUARD_CLOSE_STEPS steps of the walker's mode store
+	 * (what the smp_mb after that store is for: without it, the store
+	 * may still sit in the store buffer that soon after). */
 	MMU_GUARD_WALKER_CLOSE,
 	/* FNAME(fetch)'s re-read found a gpte changed since the guest walk
 	 * (the gfn->pfn window fast_page_fault must stay out of on indirect
@@ -323,40 +322,38 @@ struct kvm {
 	uint64_t lockless_begin_step[MMU_VCPUS_MAX];
 	/*
 	 * Fuzzing bookkeeping (no steps): the spte (+ 1; 0: none) the mmu_lock
-	 * holder is updating between its plain read and its write; per vCPU, the
-	 * step (+ 1) at which a remote request last found it OUTSIDE_GUEST_MODE;
-	 * and how often each guard of the protocol fired (enum mmu_guard) -- a
-	 * run that came within one shift of a schedule the guard exists for
+	 * holder is updating between its plain read and its write, and how
+	 * often each guard of the protocol fired (enum mmu_guard) -- a run that
+	 * came within one shift of a schedule the guard exists for
 	 * (fuzz/mutator.c keeps such runs).
 	 */
 	sim_addr locked_update_sptep1;
-	uint64_t mode_outside_seen_step1[MMU_VCPUS_MAX];
 	uint64_t guards[MMU_GUARD_NR];
 	/* Counters: private to the lock holder or to one CPU, never shared. */
 	uint64_t read_retries;
 	uint64_t pfn_dirty_marks, pfn_accessed_marks, page_dirty_marks;
 };
 
-/* The guards of a run that fired (1 << enum mmu_guard), for fuzz/mutator.c. */
-static inline uint32_t mmu_near_miss_kinds(const struct kvm *kvm)
+/* How often each guard fired in a run, lockless read retries included. */
+static inline void mmu_guard_counts(const struct kvm *kvm, uint64_t counts[MMU_GUARD_NR])
 {
-	uint32_t kinds = kvm->read_retries ? 1u << MMU_GUARD_RETRY : 0;
-
-	for (uint32_t g = MMU_GUARD_RETRY + 1; g < MMU_GUARD_NR; g++)
-		if (kvm->guards[g])
-			kinds |= 1u << g;
-	return kinds;
+	for (uint32_t g = 0; g < MMU_GUARD_NR; g++)
+		counts[g] = g == MMU_GUARD_RETRY ? kvm->read_retries : kvm->guards[g];
 }
 
 /* How many times the guards of a run fired, lockless read retries included. */
 static inline uint64_t mmu_near_misses(const struct kvm *kvm)
 {
-	uint64_t n = kvm->read_retries;
+	uint64_t counts[MMU_GUARD_NR], n = 0;
 
-	for (uint32_t g = MMU_GUARD_RETRY + 1; g < MMU_GUARD_NR; g++)
-		n += kvm->guards[g];
+	mmu_guard_counts(kvm, counts);
+	for (uint32_t g = 0; g < MMU_GUARD_NR; g++)
+		n += counts[g];
 	return n;
 }
+
+/* A guard's name in reports ("retry", "update-window", ...). */
+const char *mmu_guard_name(enum mmu_guard g);
 
 void mmu_init(struct kvm *kvm, struct sim *sim, enum mmu_host_width width,
 	      enum mmu_mutant mutant, const struct mmu_observer *obs, void *obs_ctx);

@@ -403,8 +403,6 @@ static bool make_all_cpus_request(struct kvm *kvm, unsigned req)
 			kvm->guards[MMU_GUARD_WALKER_FOUND]++;
 			if (sim_last_step(s) <= kvm->lockless_begin_step[v] + MMU_GUARD_CLOSE_STEPS)
 				kvm->guards[MMU_GUARD_WALKER_CLOSE]++;
-		} else if (mode == OUTSIDE_GUEST_MODE) {
-			kvm->mode_outside_seen_step1[v] = sim_last_step(s) + 1;
 		}
 		if (mode != OUTSIDE_GUEST_MODE &&
 		    (mode == IN_GUEST_MODE || kvm->mutant != MMU_MUTANT_REQUEST_SKIPS_WALKERS))

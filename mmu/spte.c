@@ -234,6 +234,19 @@ static uint64_t mmio_spte_mask(uint32_t maxphyaddr)
 	return mask;
 }
 
+const char *mmu_guard_name(enum mmu_guard g)
+{
+	static const char *const names[MMU_GUARD_NR] = {
+		[MMU_GUARD_RETRY] = "retry",
+		[MMU_GUARD_UPDATE_WINDOW] = "update-window",
+		[MMU_GUARD_WALKER_FOUND] = "walker-found",
+		[MMU_GUARD_WALKER_CLOSE] = "walker-close",
+		[MMU_GUARD_GPTE_CHANGED] = "gpte-changed",
+	};
+
+	return (unsigned)g < MMU_GUARD_NR ? names[g] : "?";
+}
+
 void mmu_init(struct kvm *kvm, struct sim *sim, enum mmu_host_width width,
 	      enum mmu_mutant mutant, const struct mmu_observer *obs, void *obs_ctx)
 {
@@ -943,9 +956,6 @@ void walk_shadow_page_lockless_begin(struct kvm *kvm, uint32_t vcpu)
 		sim_irq_disable(s);
 	sim_store32(s, MMU_ADDR_MODE + vcpu, READING_SHADOW_PAGE_TABLES);
 	kvm->lockless_begin_step[vcpu] = sim_last_step(s);
-	if (kvm->mode_outside_seen_step1[vcpu] &&
-	    kvm->lockless_begin_step[vcpu] < kvm->mode_outside_seen_step1[vcpu] + MMU_GUARD_CLOSE_STEPS)
-		kvm->guards[MMU_GUARD_WALKER_CLOSE]++;
 	if (kvm->mutant != MMU_MUTANT_LOCKLESS_BEGIN_NO_MB)
 		sim_smp_mb(s);
 }

@@ -446,7 +446,7 @@ void report_text(FILE *f, const struct repro *rp)
 	const struct fz_result *r = rp->res;
 	const struct timeline *tl = &rp->tl;
 	uint64_t values[1 + ORC_ALLOWED_MAX];
-	char desc[160], wrong[200];
+	char desc[160], wrong[200], guards[160];
 	bool shown[SIM_CPUS_MAX] = { false };
 	uint32_t n = 0;
 
@@ -476,6 +476,8 @@ void report_text(FILE *f, const struct repro *rp)
 	fprintf(f, "  reads     %" PRIu64 " lockless, %" PRIu64 " hardware snapshots; %" PRIu64
 		   " benign non-present, %" PRIu64 " benign blends; %" PRIu64 " retries\n",
 		r->stats.reads, r->stats.snapshots, r->stats.nonpresent, r->stats.blends, r->retries);
+	fz_guards_text(r, guards, sizeof(guards));
+	fprintf(f, "  guards    %s (near misses: guards of the protocol that fired)\n", guards);
 	if (!r->divergence) {
 		fprintf(f, "\nverdict: pass (every read and snapshot was allowed)\n");
 		if (p->target == FZ_TARGET_MMU)
