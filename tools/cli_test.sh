@@ -50,9 +50,21 @@ for f in "${inputs[@]}"; do
 		bad "repro_reproduces_and_explains_$name (exit $rc)"
 	fi
 
+	# The guards line (near misses) counts the same retries as the reads line.
+	retries=$(sed -n 's/^  reads .*; \([0-9]*\) retries$/\1/p' "$tmp/report")
+	guards=$(sed -n 's/^  guards    //p' "$tmp/report")
+	if [ -n "$retries" ] && [ -n "$guards" ] &&
+		{ [ "$retries" -gt 0 ] && [[ $guards == *"retry $retries"* ]] ||
+			{ [ "$retries" -eq 0 ] && [[ $guards != *retry* ]]; }; }; then
+		ok "repro_guards_line_counts_the_reads_retries_$name"
+	else
+		bad "repro_guards_line_counts_the_reads_retries_$name (retries '$retries', guards '$guards')"
+	fi
+
 	"$bin" repro "$tmp/$name" --json >"$tmp/json" 2>&1
 	if [ $? -eq 1 ] && grep -q '"divergence": true' "$tmp/json" &&
-		grep -q '"divergent": true' "$tmp/json" && [ "$(head -c 1 "$tmp/json")" = "{" ] &&
+		grep -q '"divergent": true' "$tmp/json" && grep -q '^  "guards": {"retry": ' "$tmp/json" &&
+		[ "$(head -c 1 "$tmp/json")" = "{" ] &&
 		[ "$(tr -cd '{' <"$tmp/json" | wc -c)" -eq "$(tr -cd '}' <"$tmp/json" | wc -c)" ] &&
 		[ "$(tr -cd '[' <"$tmp/json" | wc -c)" -eq "$(tr -cd ']' <"$tmp/json" | wc -c)" ]; then
 		ok "repro_json_reports_the_divergent_read_$name"

@@ -654,6 +654,10 @@ void report_json(FILE *f, const struct repro *rp)
 		   PRIu64 ", \"benign_blends\": %" PRIu64 ", \"retries\": %" PRIu64 "},\n",
 		sim_result_name(r->sim_result), r->steps, r->hash, r->stats.reads,
 		r->stats.snapshots, r->stats.nonpresent, r->stats.blends, r->retries);
+	fprintf(f, "  \"guards\": {");
+	for (uint32_t g = 0; g < MMU_GUARD_NR; g++)
+		fprintf(f, "%s\"%s\": %" PRIu64, g ? ", " : "", mmu_guard_name(g), r->guards[g]);
+	fprintf(f, "},\n");
 	fprintf(f, "  \"divergence\": %s,\n", r->divergence ? "true" : "false");
 	if (r->divergence) {
 		fprintf(f, "  \"verdict\": {\"kind\": \"%s\", \"class\": \"%s\", \"cpu\": %u, "
