@@ -281,6 +281,7 @@ void fz_exec_run(struct fz_exec *x, const struct fz_program *p, const struct fz_
 		.seed = p->seed,
 		.log = o->log,
 		.bare = o->bare,
+		.lazy_drains = (p->knobs & FZ_KNOB_LAZY_DRAINS) != 0,
 		.feedback = o->bare ? NULL : o->feedback,
 		.feedback_size = o->feedback_size,
 		.steer = o->steer,

@@ -1545,7 +1545,8 @@ void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_opt
 				 .strict = o->strict };
 	struct sim_config sc = { .mm = p->mm, .sched = p->sched_kind, .sched_bytes = p->sched,
 				 .sched_len = p->sched_len, .seed = p->seed, .log = o->log,
-				 .bare = o->bare };
+				 .bare = o->bare,
+				 .lazy_drains = (p->knobs & FZ_KNOB_LAZY_DRAINS) != 0 };
 
 	W = &world;
 	W->sim = sim;

@@ -487,7 +487,7 @@ static bool mutate_config(struct fz_program *p, uint64_t *r)
 	default:
 		if (p->version == FZ_FORMAT_LEGACY)
 			return false;
-		p->knobs ^= (uint8_t)(1u << rng_below(r, 3));
+		p->knobs ^= (uint8_t)(1u << rng_below(r, FZ_KNOBS_COUNT));
 		break;
 	}
 	return true;

@@ -396,7 +396,7 @@ bool fz_program_parse(const char *text, struct fz_program *p, char *err, size_t 
 		} else if (strcmp(words[0], "knobs") == 0 && count == 2) {
 			if (!fz_knobs_by_names(words[1], &p->knobs))
 				return parse_fail(err, cap, n, "knobs are none or a comma-separated list of "
-							       "narrow-count, force-slow, volatile");
+							       "narrow-count, force-slow, volatile, lazy-drains");
 		} else if (strcmp(words[0], "cpus") == 0 && count == 2) {
 			if (strlen(words[1]) != 1 || words[1][0] < '2' || words[1][0] > '4')
 				return parse_fail(err, cap, n, "cpus must be 2, 3 or 4");
@@ -513,7 +513,8 @@ bool fz_sched_by_name(const char *name, enum sim_sched_kind *out)
 	return false;
 }
 
-static const char *const knob_names[] = { "narrow-count", "force-slow", "volatile" };
+static const char *const knob_names[FZ_KNOBS_COUNT] = { "narrow-count", "force-slow", "volatile",
+							   "lazy-drains" };
 
 bool fz_knobs_by_names(const char *list, uint8_t *out)
 {
@@ -528,9 +529,9 @@ bool fz_knobs_by_names(const char *list, uint8_t *out)
 	for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
 		unsigned k = 0;
 
-		while (k < 3 && strcmp(w, knob_names[k]) != 0)
+		while (k < FZ_KNOBS_COUNT && strcmp(w, knob_names[k]) != 0)
 			k++;
-		if (k == 3)
+		if (k == FZ_KNOBS_COUNT)
 			return false;
 		*out |= (uint8_t)(1u << k);
 	}
@@ -557,7 +558,7 @@ const char *fz_overrides_expected(const char *key)
 		return "sc, tso or relaxed";
 	if (strcmp(key, "sched") == 0)
 		return "preempt, bytes or pct";
-	return "none or a comma-separated list of narrow-count, force-slow, volatile";
+	return "none or a comma-separated list of narrow-count, force-slow, volatile, lazy-drains";
 }
 
 void fz_knobs_names(uint8_t knobs, char *buf, size_t cap)
@@ -565,7 +566,7 @@ void fz_knobs_names(uint8_t knobs, char *buf, size_t cap)
 	size_t len = 0;
 
 	buf[0] = 0;
-	for (unsigned k = 0; k < 3; k++)
+	for (unsigned k = 0; k < FZ_KNOBS_COUNT; k++)
 		if (knobs >> k & 1)
 			len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s%s",
 						len ? "," : "", knob_names[k]);

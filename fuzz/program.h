@@ -31,7 +31,9 @@
  *                 bit 3     knob: every update and clear takes the slow path
  *                 bit 4     knob: spte target, every spte value an operation
  *                           installs is locklessly modifiable (volatile)
- *                 bits 5-7  ignored
+ *                 bit 5     knob: lazy store-buffer drains (struct
+ *                           sim_config's lazy_drains)
+ *                 bits 6-7  ignored
  *   then        4 bytes per operation (fewer if the input ends early):
  *                 kind (modulo FZ_OP_COUNT), where (cpu = high nibble modulo
  *                 CPUs, slot = low nibble modulo FZ_SLOTS), value bytes a, b
@@ -128,13 +130,15 @@ struct fz_op {
 	uint8_t a, b;   /* value selectors (see fz_value) */
 };
 
-/* Small-scope knobs of format 3 (extension bits 2-4, shifted down). */
+/* Small-scope knobs of format 3 (extension bits 2-5, shifted down). */
 enum {
 	FZ_KNOB_NARROW_COUNT = 1,
 	FZ_KNOB_FORCE_SLOW = 2,
 	FZ_KNOB_VOLATILE = 4,
-	FZ_KNOBS_ALL = 7,
+	FZ_KNOB_LAZY_DRAINS = 8,
+	FZ_KNOBS_ALL = 15,
 };
+#define FZ_KNOBS_COUNT 4
 
 struct fz_program {
 	uint8_t version;         /* 1, 2 or 3 (FZ_FORMAT_EXT: see fz_program_needs_ext) */

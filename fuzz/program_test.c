@@ -78,7 +78,7 @@ static void format3_extension_byte_selects_relaxed_memory_pct_and_knobs(void)
 	n = fz_encode(&a, out, sizeof(out));
 	CHECK_EQ_U64(n, sizeof(in));
 	CHECK_EQ_U64(out[0], 3);
-	CHECK_EQ_U64(out[3], 0x1f);              /* bits 5-7 are not kept */
+	CHECK_EQ_U64(out[3], 0x3f);              /* bits 6-7 are not kept */
 	fz_decode(FZ_TARGET_SPTE, out, n, &b);
 	CHECK(memcmp(&a, &b, sizeof(a)) == 0);
 }
@@ -127,6 +127,7 @@ static void knob_and_schedule_names_round_trip(void)
 	enum sim_sched_kind sk;
 	enum sim_mm mm;
 
+	CHECK(fz_knobs_by_names("lazy-drains", &k) && k == FZ_KNOB_LAZY_DRAINS);
 	CHECK(fz_knobs_by_names("narrow-count,volatile", &k));
 	CHECK_EQ_U64(k, FZ_KNOB_NARROW_COUNT | FZ_KNOB_VOLATILE);
 	fz_knobs_names(k, names, sizeof(names));

@@ -1541,6 +1541,17 @@ static uint32_t agents_count(const struct sim *s)
 	return sim_agents_count(&s->config);
 }
 
+/* Lazy drains: may a buffer drain now?  Only while no CPU can step. */
+static bool drains_allowed(const struct sim *s)
+{
+	if (!s->config.lazy_drains)
+		return true;
+	for (uint32_t i = 0; i < s->config.cpus; i++)
+		if (cpu_enabled(s, i))
+			return false;
+	return true;
+}
+
 static bool agent_enabled(const struct sim *s, uint32_t agent)
 {
 	uint32_t n = s->config.cpus;
@@ -1548,7 +1559,7 @@ static bool agent_enabled(const struct sim *s, uint32_t agent)
 	if (agent < n)
 		return cpu_enabled(s, agent);
 	if (agent < 2 * n)
-		return s->cpu[agent - n].sb_count > 0;
+		return s->cpu[agent - n].sb_count > 0 && drains_allowed(s);
 	return s->cpu[agent - 2 * n].stale_count > 0;
 }
 

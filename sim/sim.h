@@ -176,6 +176,14 @@ struct sim_config {
 	 */
 	bool bare;
 	/*
+	 * Lazy drains (a small-scope knob, TSO and RELAXED): a store buffer's
+	 * drain agent is enabled only while no CPU can take a step, so stores
+	 * stay buffered until a fence or locked operation of their own CPU
+	 * drains them or every CPU waits.  The longest buffering x86-TSO
+	 * allows, with no schedule choice spent on keeping a store back.
+	 */
+	bool lazy_drains;
+	/*
 	 * Interleaving feedback (sim.c): counters the run increments, for the
 	 * fuzzing engine; feedback_size is a power of two.  NULL: off.  The
 	 * counters are never cleared here: the engine does it between inputs.

@@ -95,8 +95,8 @@ bench_detect() {
 	case "$mm" in "" | sc | tso | relaxed) ;; *) die "--mm must be sc, tso or relaxed" ;; esac
 	[ "$mm" != relaxed ] || [ "$target" = spte ] || die "--mm relaxed is for the spte target only"
 	case "$sched" in "" | preempt | bytes | pct) ;; *) die "--sched must be preempt, bytes or pct" ;; esac
-	[[ "$knobs" =~ ^(|none|(narrow-count|force-slow|volatile)(,(narrow-count|force-slow|volatile))*)$ ]] ||
-		die "--knobs is none or a comma-separated list of narrow-count, force-slow, volatile"
+	[[ "$knobs" =~ ^(|none|(narrow-count|force-slow|volatile|lazy-drains)(,(narrow-count|force-slow|volatile|lazy-drains))*)$ ]] ||
+		die "--knobs is none or a comma-separated list of narrow-count, force-slow, volatile, lazy-drains"
 	# The overrides reach every engine's harness through the environment;
 	# stress runs the spte functions on the host, which has none of them.
 	if [ -n "$mm" ]; then export SPTERACE_MM=$mm; else unset SPTERACE_MM; fi
