@@ -151,9 +151,9 @@ static struct mut_facts *mut_record(uint64_t key, struct sim *sim)
  *
  * Each guard has its own ring of the last NEAR_MAX distinct runs it fired
  * in, and a mutation picks a ring first, each non-empty one alike: one pool
- * for all let a guard that fires in most programs (a changed gpte) push out
- * a rare one (a retry) and cost the mutants that need the rare one
- * (docs/results.md).  Only libFuzzer runs the harness in the mutator's
+ * for all let a guard that fires often (a changed gpte, in a third of the
+ * runs) push out a rarer one (a retry) and cost the mutants that need the
+ * rarer one (docs/results.md).  Only libFuzzer runs the harness in the mutator's
  * process; under AFL++ (whose mutator runs in afl-fuzz) the rings stay
  * empty.
  */
