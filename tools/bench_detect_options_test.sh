@@ -77,7 +77,8 @@ rejects "an unknown knob is rejected" "--knobs is none or" --knobs narrow-count,
 accepts "the defaults reach the build"
 accepts "corpus directories reach the build" --from "$tmp/c1,$tmp/c2" --target mmu --runs 3 --time 60 --cpu 0
 accepts "seeds, schedule source and knobs reach the build" --from seeds --sched pct --knobs narrow-count,force-slow --mm tso
-accepts "the near-miss pool can be switched off" --near-misses off --mutator on
+accepts "the near-miss rings can be switched off" --near-misses off --mutator on
+accepts "the lazy-drains knob reaches the build" --knobs lazy-drains,narrow-count
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
