@@ -316,7 +316,6 @@ void fz_exec_run(struct fz_exec *x, const struct fz_program *p, const struct fz_
 	out->steps = sim_steps(x->sim);
 	out->stats = x->orc.stats;
 	out->retries = x->kvm.read_retries;
-	out->near_misses = mmu_near_misses(&x->kvm);
 	mmu_guard_counts(&x->kvm, out->guards);
 }
 

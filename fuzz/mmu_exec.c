@@ -1619,7 +1619,6 @@ void fz_mmu_run(struct sim *sim, const struct fz_program *p, const struct fz_opt
 	out->steps = sim_steps(sim);
 	out->stats = W->orc.stats;
 	out->retries = W->kvm.read_retries;
-	out->near_misses = mmu_near_misses(&W->kvm);
 	mmu_guard_counts(&W->kvm, out->guards);
 	if (!out->divergence_class)
 		out->divergence_class = "-";

@@ -235,9 +235,8 @@ struct fz_result {
 	char message[256];             /* mmu target: what disagreed with the reference */
 	struct orc_stats stats;
 	uint64_t retries;
-	/* How often each guard of the protocol fired (mmu.h), and their sum. */
+	/* How often each guard of the protocol fired (mmu.h): its near misses. */
 	uint64_t guards[MMU_GUARD_NR];
-	uint64_t near_misses;
 };
 
 struct fz_exec;

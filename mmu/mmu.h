@@ -341,17 +341,6 @@ static inline void mmu_guard_counts(const struct kvm *kvm, uint64_t counts[MMU_G
 		counts[g] = g == MMU_GUARD_RETRY ? kvm->read_retries : kvm->guards[g];
 }
 
-/* How many times the guards of a run fired, lockless read retries included. */
-static inline uint64_t mmu_near_misses(const struct kvm *kvm)
-{
-	uint64_t counts[MMU_GUARD_NR], n = 0;
-
-	mmu_guard_counts(kvm, counts);
-	for (uint32_t g = 0; g < MMU_GUARD_NR; g++)
-		n += counts[g];
-	return n;
-}
-
 /* A guard's name in reports ("retry", "update-window", ...). */
 const char *mmu_guard_name(enum mmu_guard g);
 
