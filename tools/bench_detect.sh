@@ -32,6 +32,15 @@
 # the run's place in the order of detect.csv; empty while it runs), so a
 # benchmark stopped early keeps what it measured.
 
+# The small-scope knobs (fuzz/program.c's knob_names), for --knobs here and
+# in ./spterace fuzz: knobs_valid LIST succeeds when LIST is none or a
+# comma-separated list of them.
+KNOB_NAMES="narrow-count, force-slow, volatile, lazy-drains"
+knobs_valid() {
+	local k='(narrow-count|force-slow|volatile|lazy-drains)'
+	[[ "$1" =~ ^(none|$k(,$k)*)$ ]]
+}
+
 bench_detect() {
 	local runs=5 time=120 only="" target=spte core=0 engine=all from=seeds out="" feedback=on protos=""
 	local mm="" sched="" knobs="" mutator=on near=on
@@ -95,8 +104,8 @@ bench_detect() {
 	case "$mm" in "" | sc | tso | relaxed) ;; *) die "--mm must be sc, tso or relaxed" ;; esac
 	[ "$mm" != relaxed ] || [ "$target" = spte ] || die "--mm relaxed is for the spte target only"
 	case "$sched" in "" | preempt | bytes | pct) ;; *) die "--sched must be preempt, bytes or pct" ;; esac
-	[[ "$knobs" =~ ^(|none|(narrow-count|force-slow|volatile|lazy-drains)(,(narrow-count|force-slow|volatile|lazy-drains))*)$ ]] ||
-		die "--knobs is none or a comma-separated list of narrow-count, force-slow, volatile, lazy-drains"
+	[ -z "$knobs" ] || knobs_valid "$knobs" ||
+		die "--knobs is none or a comma-separated list of $KNOB_NAMES"
 	# The overrides reach every engine's harness through the environment;
 	# stress runs the spte functions on the host, which has none of them.
 	if [ -n "$mm" ]; then export SPTERACE_MM=$mm; else unset SPTERACE_MM; fi
