@@ -14,8 +14,10 @@
  *     volatile-ignores-lockless-w (a fast page fault's cmpxchg64 inside a
  *     locked update's window), lockless-begin-no-mb (a zap's request
  *     finding a lockless walker a few steps after its mode store) and
- *     fast-pf-indirect (a gpte changed under FNAME(fetch)) are near misses
- *     of those guards on the faithful model, and a serial run is none.
+ *     fast-pf-indirect (a gpte changed under FNAME(fetch), and a write
+ *     fault on a dirty-logging write-protected spte that maps another gfn
+ *     than the guest walk found) are near misses of those guards on the
+ *     faithful model, and a serial run is none.
  *
  * Usage: near_miss_test FILE...  (the mmu regression corpus)
  */
@@ -192,6 +194,7 @@ static void each_guard_counts_a_near_miss_on_the_faithful_model(void)
 		{ "walker-mode-store-buffered-page-freed", MMU_GUARD_WALKER_FOUND },
 		{ "walker-mode-store-buffered-page-freed", MMU_GUARD_WALKER_CLOSE },
 		{ "fast-pf-on-shadow-page-loses-dirty-page", MMU_GUARD_GPTE_CHANGED },
+		{ "fast-pf-on-shadow-page-loses-dirty-page", MMU_GUARD_STALE_WP },
 	};
 	struct fz_result res;
 

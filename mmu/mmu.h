@@ -274,6 +274,12 @@ enum mmu_guard {
 	 * (the gfn->pfn window fast_page_fault must stay out of on indirect
 	 * pages). */
 	MMU_GUARD_GPTE_CHANGED,
+	/* A shadow-paging write fault found its spte present, write-protected
+	 * and locklessly modifiable (dirty logging's write protection), and
+	 * mapping another gfn than the guest walk found: the fault 3.11 keeps
+	 * fast_page_fault away from on indirect pages, whose gfn is not
+	 * stable. */
+	MMU_GUARD_STALE_WP,
 	MMU_GUARD_NR
 };
 #define MMU_GUARD_CLOSE_STEPS 24

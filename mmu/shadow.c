@@ -2176,6 +2176,36 @@ static bool is_self_change_mapping(const struct kvm_vcpu_mmu *vm, const struct g
 	return self_changed;
 }
 
+/*
+ * The stale-wp guard (bookkeeping, no steps: the walk peeks at memory).  A
+ * write fault after FNAME(walk_addr): is the last spte on its way present,
+ * write-protected but locklessly modifiable, and does it map another gfn
+ * than `walked_gfn`?
+ */
+static void note_stale_wp(struct kvm *kvm, const struct kvm_shadow *sh,
+			  const struct kvm_vcpu_mmu *vm, uint64_t addr, uint64_t walked_gfn)
+{
+	struct shadow_walk it;
+	uint32_t spi;
+
+	shadow_walk_init(&it, vm, addr);
+	while (it.level >= PT_PAGE_TABLE_LEVEL && page_header_of_hpa(it.shadow_addr, &spi)) {
+		sim_addr sptep = sp_spt(spi) + 2 * SHADOW_PT_INDEX(it.addr, it.level);
+		uint64_t spte = sim_mem_peek64(kvm->sim, sptep);
+
+		if (!is_shadow_present_pte(kvm, spte))
+			return;
+		if (is_last_spte(spte, it.level)) {
+			if (it.level == PT_PAGE_TABLE_LEVEL && !is_writable_pte(spte) &&
+			    spte_is_locklessly_modifiable(spte) &&
+			    kvm_mmu_page_get_gfn(sh, spi, sptep_index(sptep)) != walked_gfn)
+				kvm->guards[MMU_GUARD_STALE_WP]++;
+			return;
+		}
+		shadow_walk_next(&it, spte);
+	}
+}
+
 int kvm_shadow_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_guest *g,
 			  struct kvm_vcpu_mmu *vm, uint64_t addr, uint32_t error_code,
 			  uint32_t *guest_fault)
@@ -2202,6 +2232,8 @@ int kvm_shadow_page_fault(struct kvm *kvm, struct kvm_shadow *sh, struct kvm_gue
 		*guest_fault = walker.fault_error_code;   /* inject_page_fault */
 		return 0;
 	}
+	if (page_fault_can_be_fast(error_code))
+		note_stale_wp(kvm, sh, vm, addr, walker.gfn);
 	/* The mutant lets the direct-map fast path loose on indirect pages. */
 	if (kvm->mutant == MMU_MUTANT_FAST_PF_INDIRECT &&
 	    __fast_page_fault(kvm, sh, g, vm, addr, PT_PAGE_TABLE_LEVEL, error_code, &walker.gfn))

@@ -242,6 +242,7 @@ const char *mmu_guard_name(enum mmu_guard g)
 		[MMU_GUARD_WALKER_FOUND] = "walker-found",
 		[MMU_GUARD_WALKER_CLOSE] = "walker-close",
 		[MMU_GUARD_GPTE_CHANGED] = "gpte-changed",
+		[MMU_GUARD_STALE_WP] = "stale-wp",
 	};
 
 	return (unsigned)g < MMU_GUARD_NR ? names[g] : "?";
