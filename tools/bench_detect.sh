@@ -37,7 +37,7 @@
 # comma-separated list of them.
 KNOB_NAMES="narrow-count, force-slow, volatile, lazy-drains"
 knobs_valid() {
-	local k='(narrow-count|force-slow|volatile|lazy-drains)'
+	local k="(${KNOB_NAMES//, /|})"
 	[[ "$1" =~ ^(none|$k(,$k)*)$ ]]
 }
 

@@ -7,9 +7,10 @@
 # tools/bench_detect.sh is sourced with the launcher's die and a setup that
 # marks the point where the build would begin.
 #
-# Usage: bench_detect_options_test.sh BENCH_DETECT_SH
+# Usage: bench_detect_options_test.sh BENCH_DETECT_SH PROGRAM_C
 set -u
 bench_sh=$(readlink -f "$1")
+program_c=$(readlink -f "$2")
 # shellcheck source=tools/test_lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/test_lib.sh"
 
@@ -79,6 +80,18 @@ accepts "corpus directories reach the build" --from "$tmp/c1,$tmp/c2" --target m
 accepts "seeds, schedule source and knobs reach the build" --from seeds --sched pct --knobs narrow-count,force-slow --mm tso
 accepts "the near-miss rings can be switched off" --near-misses off --mutator on
 accepts "the lazy-drains knob reaches the build" --knobs lazy-drains,narrow-count
+
+# The shell's knob list (no build needed to check --knobs) is the harness's.
+c_knobs=$(sed -n '/knob_names\[FZ_KNOBS_COUNT\]/,/};/p' "$program_c" | grep -o '"[a-z-]*"' |
+	tr -d '"' | paste -sd, - | sed 's/,/, /g')
+if [ -n "$c_knobs" ] && [ "$c_knobs" = "$KNOB_NAMES" ]; then
+	ok "the shell's knob names are fuzz/program.c's, in order"
+else
+	bad "the shell's knob names are fuzz/program.c's (shell: $KNOB_NAMES; C: $c_knobs)"
+fi
+for k in ${KNOB_NAMES//,/ }; do
+	accepts "the knob $k reaches the build" --knobs "$k"
+done
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
