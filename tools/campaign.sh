@@ -479,7 +479,7 @@ cj_job_libfuzzer() {
 		left=$((cj_deadline - $(cj_now)))
 		[ "$left" -gt 0 ] || break
 		run=$((${run:-0} + 1))
-		cj_watch "$jd" nice -n 10 "$CAMPAIGN_LF" --mutant="$mutant" -max_total_time="$left" \
+		cj_watch "$jd" nice -n 10 "$CAMPAIGN_LF" --mutant="$mutant" "${LIBFUZZER_FLAGS[@]}" -max_total_time="$left" \
 			"${dict[@]}" -reload=1 -timeout=25 -rss_limit_mb=2560 -print_final_stats=1 \
 			-artifact_prefix="$jd/artifacts/" "$dir/corpus/" >"$jd/run-$run.log" 2>&1
 		cj_collect_artifacts "$dir" "$jd"

@@ -64,6 +64,20 @@ for o in fuzz/*_fuzz.options; do
 		bad "$(basename "$o"): max_len '$ml' is not FZ_INPUT_MAX ($fz_input_max)"
 	fi
 done
+# The flags ./spterace passes to every libFuzzer run are in each options file.
+lf_flags=$(sed -n 's/^LIBFUZZER_FLAGS=(\(.*\))$/\1/p' tools/bench_detect.sh)
+for o in fuzz/*_fuzz.options; do
+	for f in $lf_flags; do
+		k=${f#-}
+		k=${k%%=*}
+		if [ "$(sed -n "s/^$k *= *//p" "$o")" = "${f#*=}" ]; then
+			ok "$(basename "$o"): $k = ${f#*=}, as ./spterace passes it"
+		else
+			bad "$(basename "$o"): no '$k = ${f#*=}' though ./spterace passes $f"
+		fi
+	done
+done
+[ -n "$lf_flags" ] || bad "no LIBFUZZER_FLAGS line in tools/bench_detect.sh"
 for d in fuzz/*_fuzz.dict; do
 	if grep -v -e '^#' -e '^$' "$d" |
 		grep -qvE '^[A-Za-z0-9_]+="([ !#-[]|[]-~]|\\\\|\\"|\\x[0-9a-fA-F]{2})+"$'; then
