@@ -33,12 +33,13 @@
 # benchmark stopped early keeps what it measured.
 
 # Flags of every libFuzzer run of ./spterace (fuzz, campaigns, bench
-# detect), which sources this file; fuzz/*_fuzz.options has the same for
-# OSS-Fuzz (checked by //tools:oss_fuzz_build_test).  Entropic counts a feature as rare while
-# it was hit at most 4 times (libFuzzer's default: 255).  The interleaving
-# feedback makes thousands of features, and libFuzzer searches its rare
-# list for each of them on every run: 4 instead of 255 runs the mmu
-# harness 1.5x faster (507 -> 793 exec/s, docs/results.md).
+# detect and speed), which sources this file; fuzz/*_fuzz.options has the
+# same for OSS-Fuzz (checked by //tools:oss_fuzz_build_test).  Entropic
+# counts a feature as rare while it was hit at most 4 times (libFuzzer's
+# default: 255).  The interleaving feedback makes thousands of features,
+# and libFuzzer searches its rare list for each of them on every run: 4
+# instead of 255 runs the mmu harness 1.5x faster (507 -> 793 exec/s,
+# docs/results.md).
 LIBFUZZER_FLAGS=(-entropic_feature_frequency_threshold=4)
 
 # The small-scope knobs (fuzz/program.c's knob_names), for --knobs here and
