@@ -316,6 +316,24 @@ void fz_program_print(FILE *f, const struct fz_program *p)
 
 /* ---- text form parser ---- */
 
+static const char *const knob_names[FZ_KNOBS_COUNT] = { "narrow-count", "force-slow", "volatile",
+							   "lazy-drains" };
+
+/* "none or a comma-separated list of narrow-count, ...": from knob_names. */
+static const char *knobs_expected(void)
+{
+	static char text[128];
+	size_t len;
+
+	if (text[0])
+		return text;
+	len = (size_t)snprintf(text, sizeof(text), "none or a comma-separated list of ");
+	for (unsigned k = 0; k < FZ_KNOBS_COUNT && len < sizeof(text); k++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%s", k ? ", " : "",
+					knob_names[k]);
+	return text;
+}
+
 static bool parse_fail(char *err, size_t cap, unsigned line, const char *what)
 {
 	snprintf(err, cap, "line %u: %s", line, what);
@@ -394,9 +412,12 @@ bool fz_program_parse(const char *text, struct fz_program *p, char *err, size_t 
 			if (!fz_sched_by_name(words[1], &p->sched_kind))
 				return parse_fail(err, cap, n, "schedule must be preempt, bytes or pct");
 		} else if (strcmp(words[0], "knobs") == 0 && count == 2) {
-			if (!fz_knobs_by_names(words[1], &p->knobs))
-				return parse_fail(err, cap, n, "knobs are none or a comma-separated list of "
-							       "narrow-count, force-slow, volatile, lazy-drains");
+			if (!fz_knobs_by_names(words[1], &p->knobs)) {
+				char what[160];
+
+				snprintf(what, sizeof(what), "knobs are %s", knobs_expected());
+				return parse_fail(err, cap, n, what);
+			}
 		} else if (strcmp(words[0], "cpus") == 0 && count == 2) {
 			if (strlen(words[1]) != 1 || words[1][0] < '2' || words[1][0] > '4')
 				return parse_fail(err, cap, n, "cpus must be 2, 3 or 4");
@@ -513,9 +534,6 @@ bool fz_sched_by_name(const char *name, enum sim_sched_kind *out)
 	return false;
 }
 
-static const char *const knob_names[FZ_KNOBS_COUNT] = { "narrow-count", "force-slow", "volatile",
-							   "lazy-drains" };
-
 bool fz_knobs_by_names(const char *list, uint8_t *out)
 {
 	char buf[128], *save = NULL;
@@ -558,7 +576,7 @@ const char *fz_overrides_expected(const char *key)
 		return "sc, tso or relaxed";
 	if (strcmp(key, "sched") == 0)
 		return "preempt, bytes or pct";
-	return "none or a comma-separated list of narrow-count, force-slow, volatile, lazy-drains";
+	return knobs_expected();
 }
 
 void fz_knobs_names(uint8_t knobs, char *buf, size_t cap)
